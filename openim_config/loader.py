@@ -1,0 +1,274 @@
+"""Load ``openim.yaml`` layers into the source model, remembering where each value came from.
+
+Layers, highest first: ``--set`` flags, ``OPENIM_GEN_*`` environment variables, the ``-f``
+files in order (later wins; maps merge deeply, lists are replaced), the built-in defaults
+(the model's own defaults). Every YAML and validation problem of one run is collected and
+raised together as a :class:`UserError`, each with the file, line and column it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from openim_config.errors import Location, Problem, UserError
+from openim_config.errors import Path as KeyPath
+from openim_config.model import OpenIM
+
+__all__ = ["ENV_PREFIX", "Provenance", "Source", "load", "parse_set"]
+
+ENV_PREFIX = "OPENIM_GEN_"
+"""``OPENIM_GEN_<KEY>__<KEY>...=value``: keys separated by ``__``, matched case-insensitively,
+``_`` standing for ``-``; e.g. ``OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES=4``."""
+
+DEFAULTS = Location("<defaults>")
+
+
+@dataclass
+class Provenance:
+    """Key path -> where its value was last set."""
+
+    locations: dict[KeyPath, Location] = field(default_factory=dict)
+
+    def locate(self, path: KeyPath) -> Location:
+        """The location of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), 0, -1):
+            found = self.locations.get(path[:end])
+            if found is not None:
+                return found
+        return DEFAULTS
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.locate(path), path, message)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The inputs of one run."""
+
+    files: Sequence[Path] = ()
+    sets: Sequence[str] = ()
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def load(source: Source) -> tuple[OpenIM, Provenance]:
+    problems: list[Problem] = []
+    data: dict[str, Any] = {}
+    prov = Provenance()
+    for path in source.files:
+        layer = _load_file(path, problems)
+        if layer is not None:
+            _merge(data, layer[0], (), prov, layer[1])
+    for name in sorted(k for k in source.environ if k.startswith(ENV_PREFIX)):
+        _apply_env(data, name, source.environ[name], prov, problems)
+    for item in source.sets:
+        _apply_set(data, item, prov, problems)
+    model: OpenIM | None = None
+    try:
+        model = OpenIM.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = tuple(err["loc"])
+            problems.append(prov.problem(loc, _message(err)))
+    if problems or model is None:
+        raise UserError(problems)
+    return model, prov
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    return msg.removeprefix("Value error, ")
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dict[KeyPath, Location]] | None:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(Problem(Location(name), (), f"cannot read: {exc.strerror or exc}"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(Location(name), (), "not UTF-8 text"))
+        return None
+    try:
+        doc = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problems.append(Problem(where, (), f"YAML syntax error: {exc.problem or exc.context}"))
+        return None
+    if doc is None:
+        return {}, {}
+    if not isinstance(doc, CommentedMap):
+        problems.append(Problem(Location(name, 1, 1), (), "the top level must be a mapping"))
+        return None
+    locations: dict[KeyPath, Location] = {}
+    plain = _plain(doc, (), name, locations, problems)
+    assert isinstance(plain, dict)
+    return plain, locations
+
+
+def _plain(node: Any, path: KeyPath, name: str, out: dict[KeyPath, Location], problems: list[Problem]) -> Any:
+    """Round-trip node -> plain data, recording the position of every key and list item."""
+    if isinstance(node, CommentedMap):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            line, col = node.lc.key(key)
+            if not isinstance(key, str):
+                problems.append(Problem(Location(name, line + 1, col + 1), path, f"key {key!r} is not a string"))
+                continue
+            out[(*path, key)] = Location(name, line + 1, col + 1)
+            result[key] = _plain(value, (*path, key), name, out, problems)
+        return result
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            line, col = node.lc.item(index)
+            out[(*path, index)] = Location(name, line + 1, col + 1)
+            items.append(_plain(value, (*path, index), name, out, problems))
+        return items
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node if not isinstance(node, str) else str(node)
+    return str(node)  # timestamps and other YAML types stay text
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any], path: KeyPath, prov: Provenance, locs: dict[KeyPath, Location]) -> None:
+    """Deep-merge ``src`` into ``dst``: maps merge, everything else (lists too) is replaced."""
+    for key, value in src.items():
+        here = (*path, key)
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            prov.locations[here] = locs.get(here, prov.locate(here))
+            _merge(dst[key], value, here, prov, locs)
+            continue
+        for old in [p for p in prov.locations if p[: len(here)] == here]:
+            del prov.locations[old]
+        dst[key] = value
+        for sub, loc in locs.items():
+            if sub[: len(here)] == here:
+                prov.locations[sub] = loc
+
+
+# --- --set and environment -------------------------------------------------------------
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?[0-9]*\.[0-9]+$")
+
+
+def typed_value(text: str) -> Any:
+    """Type a scalar like Helm's ``--set``: integers, booleans, null, ``{a,b}`` lists."""
+    if text.startswith("{") and text.endswith("}"):
+        inner = text[1:-1]
+        return [typed_value(v.strip()) for v in inner.split(",")] if inner.strip() else []
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "~"):
+        return None
+    return text
+
+
+def parse_set(item: str) -> tuple[KeyPath, Any]:
+    """``a.b[0].c=value`` -> (("a", "b", 0, "c"), typed value); ``\\.`` escapes a dot."""
+    if "=" not in item:
+        raise ValueError("expected KEY=VALUE")
+    raw_key, raw_value = item.split("=", 1)
+    parts: list[str | int] = []
+    for segment in re.split(r"(?<!\\)\.", raw_key):
+        match = re.fullmatch(r"([^\[\]]*)((?:\[[0-9]+\])*)", segment.replace("\\.", "."))
+        if not match or not match.group(1):
+            raise ValueError(f"malformed key {raw_key!r}")
+        parts.append(match.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[([0-9]+)\]", match.group(2)))
+    return tuple(parts), typed_value(raw_value)
+
+
+def _assign(data: dict[str, Any], path: KeyPath, value: Any, prov: Provenance, loc: Location) -> str | None:
+    node: Any = data
+    for depth, part in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                return "indexes something that is not a list"
+            while len(node) <= part:
+                node.append(None)
+            if last:
+                node[part] = value
+            else:
+                if not isinstance(node[part], (dict, list)):
+                    node[part] = [] if isinstance(path[depth + 1], int) else {}
+                node = node[part]
+            continue
+        if not isinstance(node, dict):
+            return "sets a key inside something that is not a mapping"
+        if last:
+            node[part] = value
+        else:
+            if not isinstance(node.get(part), (dict, list)):
+                node[part] = [] if isinstance(path[depth + 1], int) else {}
+            node = node[part]
+    for old in [p for p in prov.locations if p[: len(path)] == path]:
+        del prov.locations[old]
+    prov.locations[path] = loc
+    return None
+
+
+def _apply_set(data: dict[str, Any], item: str, prov: Provenance, problems: list[Problem]) -> None:
+    key = item.split("=", 1)[0]
+    loc = Location(f"--set {key}")
+    try:
+        path, value = parse_set(item)
+    except ValueError as exc:
+        problems.append(Problem(loc, (), str(exc)))
+        return
+    error = _assign(data, path, value, prov, loc)
+    if error:
+        problems.append(Problem(loc, path, error))
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def _known_keys(path: KeyPath, data: dict[str, Any]) -> list[str]:
+    """Keys allowed at ``path``: those of the default model, plus those already given."""
+    from openim_config.model.keys import known_keys
+
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    given = list(node) if isinstance(node, dict) else []
+    return given + known_keys(path)
+
+
+def _apply_env(data: dict[str, Any], name: str, value: str, prov: Provenance, problems: list[Problem]) -> None:
+    loc = Location(f"environment {name}")
+    segments = name[len(ENV_PREFIX) :].split("__")
+    path: list[str] = []
+    for segment in segments:
+        options = {_norm(k): k for k in _known_keys(tuple(path), data)}
+        key = options.get(_norm(segment))
+        if key is None:
+            problems.append(Problem(loc, tuple(path), f"no key matches {segment!r} here"))
+            return
+        path.append(key)
+    error = _assign(data, tuple(path), typed_value(value), prov, loc)
+    if error:
+        problems.append(Problem(loc, tuple(path), error))

@@ -1,0 +1,36 @@
+"""The typed source model of ``openim.yaml`` (pydantic v2, strict)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict
+from openim_config.model.infra import Infra
+from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
+from openim_config.model.storage import VOLUMES, Volume
+from openim_config.model.targets import Targets
+
+__all__ = ["DNS1123_LABEL", "VOLUMES", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
+
+
+class OpenIM(Strict):
+    """One OpenIM deployment, compiled into every target."""
+
+    release: Literal["3.8"] = "3.8"
+    """OpenIM release line: `3.8` is the v3.8.3-patch line."""
+    public_host: str = "127.0.0.1"
+    """Host name or IP clients (apps, browsers) use to reach this deployment."""
+    secret: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("openIM123"))
+    """OpenIM shared secret (`share.yml secret`), also given to chat."""
+    admins: list[AdminUser] = Field(default_factory=lambda: [AdminUser()], min_length=1)
+    log: Log = Field(default_factory=Log)
+    images: Images = Field(default_factory=Images)
+    services: dict[str, Service] = Field(default_factory=dict)
+    """Per binary (`openim-api`, `openim-push`, `chat-api`, ...): what differs from the default."""
+    chat: Chat = Field(default_factory=Chat)
+    infra: Infra = Field(default_factory=Infra)
+    storage: dict[str, Volume] = Field(default_factory=dict)
+    """Per logical volume (`mongodb-data`, ..., `openim-logs`): what differs from the default."""
+    targets: Targets = Field(default_factory=Targets)

@@ -1,0 +1,57 @@
+"""OpenIM server binaries and chat services: enabled, instances, ports, image."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from openim_config.model.base import SecretRef, Strict
+
+PortKind = Literal["http", "ws", "grpc", "metrics"]
+
+
+class Service(Strict):
+    enabled: bool = True
+    instances: int | None = Field(None, ge=1, le=64)
+    """Processes to run; default: upstream's `start-config.yml` count."""
+    ports: dict[PortKind, list[int]] = Field(default_factory=dict)
+    """One port per instance, per listener kind (http, ws, grpc, metrics); default:
+    upstream's fixed ports, then consecutive ones."""
+    image: str | None = None
+    """Full image reference overriding `<images.registry>/<image>:<tag>`."""
+
+
+class AdminUser(Strict):
+    user_id: str = Field("imAdmin", alias="userID")
+    nickname: str = "superAdmin"
+
+
+class Chat(Strict):
+    enabled: bool = False
+    """Deploy the openim-chat services (chat-api, admin-api, chat-rpc, admin-rpc)."""
+    admin_accounts: list[str] = Field(default_factory=lambda: ["chatAdmin"])
+    token_secret: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("chat123"))
+    """Secret that signs admin tokens (`chat-rpc-admin.yml secret`)."""
+    api_url: str | None = Field(None, alias="apiURL")
+    """URL the chat services use for the OpenIM API; default: the API as reached from
+    where chat runs in each target."""
+
+
+class Images(Strict):
+    registry: str = "openim"
+    """Registry and organisation of the OpenIM images, e.g. `ghcr.io/openimsdk`."""
+    tag: str | None = None
+    """Tag of the server images; default: the release line's tag."""
+    chat_tag: str | None = None
+    """Tag of the chat images; default: the release line's chat tag."""
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+
+
+class Log(Strict):
+    level: Literal[1, 2, 3, 4, 5, 6] = 6
+    """`remainLogLevel`: 3 for production, 6 for debugging (upstream default)."""
+    rotation_time: int = Field(24, ge=1)
+    """Hours between log file rotations."""
+    remain_rotation_count: int = Field(2, ge=1)
+    json_format: bool = Field(False, alias="json")

@@ -1,0 +1,72 @@
+"""Model -> Plan: built once, then every target renders from it."""
+
+from __future__ import annotations
+
+from openim_config.catalog import load_catalog
+from openim_config.errors import UserError
+from openim_config.loader import Provenance
+from openim_config.model import VOLUMES, OpenIM, Service, Volume
+from openim_config.plan.appconfig import build_documents
+from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
+from openim_config.plan.secrets import secret_plans
+from openim_config.plan.types import FLAVOURS, INFRA, Flavour, Instance, InfraPlan, Plan, SecretEnv, ServicePlan, VolumePlan
+
+__all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan"]
+
+
+def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
+    prov = prov or Provenance()
+    catalog = load_catalog(model.release)
+    findings: list[tuple[tuple[str | int, ...], str]] = []
+    ports = allocate_ports(model, catalog, findings)
+    findings.extend(domain_findings(model, catalog, ports))
+    if findings:
+        raise UserError(prov.problem(path, msg) for path, msg in findings)
+    secrets = secret_plans(model)
+    services: dict[str, ServicePlan] = {}
+    users: dict[str, list[str]] = {}
+    for name in enabled_services(model, catalog):
+        binary = catalog.binaries[name]
+        product = catalog.products[binary.product]
+        files = tuple(f"{f}.yml" for f in binary.files)
+        infra = tuple(i for i in INFRA if any(FILE_INFRA.get(f) == i for f in files))
+        for i in infra:
+            users.setdefault(i, []).append(name)
+        secret_env = []
+        for key, sid in catalog.secretKeys[binary.product].items():
+            file, dotted_key = key.split(":")
+            if file in files and sid in secrets:
+                stem = file.removesuffix(".yml").upper().replace("-", "_")
+                secret_env.append(SecretEnv(f"{product.envPrefix}{stem}_{dotted_key.replace('.', '_').upper()}", sid))
+        settings = model.services.get(name, Service())
+        tag = (model.images.tag or product.tag) if binary.product == "server" else (model.images.chat_tag or product.tag)
+        services[name] = ServicePlan(
+            name=name,
+            product=binary.product,
+            image=settings.image or f"{model.images.registry}/{catalog.image_name(name)}:{tag}",
+            instances=instances(name, ports[name], instance_count(model, catalog, name)),
+            ports=ports[name],
+            files=files,
+            infra=infra,
+            discovery_name=binary.discoveryName,
+            client_facing=binary.clientFacing,
+            secret_env=tuple(secret_env),
+        )
+    infra_map = infra_plans(model, catalog, users)
+    volumes: dict[str, VolumePlan] = {}
+    for vol in VOLUMES:
+        owner = vol.removesuffix("-data") if vol.endswith("-data") else "openim"
+        if owner != "openim" and not infra_map[owner].bundled:
+            continue
+        v = model.storage.get(vol, Volume())
+        volumes[vol] = VolumePlan(
+            name=vol,
+            owner=owner,
+            host_path=v.host_path,
+            size=v.size,
+            storage_class=v.storage_class if v.storage_class is not None else model.targets.helm.storage_class,
+            access_modes=tuple(v.access_modes),
+            existing_claim=v.existing_claim,
+        )
+    documents = {f: build_documents(model, catalog, services, infra_map, f) for f in FLAVOURS}
+    return Plan(model, catalog, services, infra_map, volumes, secrets, documents)

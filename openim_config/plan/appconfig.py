@@ -1,0 +1,167 @@
+"""Plan -> the OpenIM config documents (share.yml, mongodb.yml, openim-api.yml, ...).
+
+Upstream's default documents (catalog) decide the file names, the key set and the value
+types; this module only sets values, and refuses to add a key upstream does not have, so
+every generated file is one the real binaries accept. Values differ between flavours only
+where they must: addresses, the discovery backend, the log location and stdout logging.
+Credentials are blanked: processes get them from ``IMENV_``/``CHATENV_`` variables.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from openim_config.catalog import Catalog
+from openim_config.model import OpenIM
+from openim_config.plan.types import Documents, Flavour, InfraPlan, ServicePlan
+
+
+def _set(doc: dict[str, Any], dotted_key: str, value: Any, file: str) -> None:
+    node = doc
+    parts = dotted_key.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    if parts[-1] not in node:
+        raise KeyError(f"{file}: upstream has no key {dotted_key!r}")  # a catalog bug, not user input
+    node[parts[-1]] = value
+
+
+def compose_name(service: str, index: int, count: int) -> str:
+    """Host name of one process on the compose network (and its compose service name)."""
+    return service if count == 1 else f"{service}-{index}"
+
+
+def log_dir(model: OpenIM, catalog: Catalog, product: str, flavour: Flavour) -> str:
+    if flavour == "host":
+        return model.targets.binary.log_dir.rstrip("/") + f"/{product}/"
+    return catalog.products[product].containerLogDir.rstrip("/") + "/"  # type: ignore[index]
+
+
+def api_url(model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour) -> str:
+    if model.chat.api_url:
+        return model.chat.api_url
+    api = services.get("openim-api")
+    if api is None:
+        return ""
+    port = api.ports["http"][0]
+    host = {"host": "localhost", "compose": compose_name("openim-api", 0, len(api.instances)), "kubernetes": "openim-api"}[flavour]
+    return f"http://{host}:{port}"
+
+
+def build_documents(
+    model: OpenIM,
+    catalog: Catalog,
+    services: Mapping[str, ServicePlan],
+    infra: Mapping[str, InfraPlan],
+    flavour: Flavour,
+) -> Documents:
+    out: dict[str, dict[str, Any]] = {}
+    for product in ("server", "chat"):
+        if not any(s.product == product for s in services.values()):
+            continue
+        docs = copy.deepcopy(catalog.documents[product])  # type: ignore[index]
+        _fill_shared(docs, model, catalog, product, infra, flavour)
+        if product == "server":
+            _fill_server(docs, model, catalog, infra, flavour)
+        else:
+            _fill_chat(docs, model, services, flavour)
+        for name, svc in services.items():
+            if svc.product != product:
+                continue
+            file = catalog.binary_file(name)
+            binary = catalog.binaries[name]
+            for kind, spec in binary.ports.items():
+                _set(docs[file], spec.key, list(svc.ports[kind]), file)  # type: ignore[arg-type]
+            for key in binary.autoSetPorts:
+                _set(docs[file], key, False, file)  # type: ignore[arg-type]
+        for secret_key in catalog.secretKeys[product]:  # type: ignore[index]
+            file, key = secret_key.split(":")
+            _set(docs[file], key, "", file)  # type: ignore[arg-type]
+        used = {f for s in services.values() if s.product == product for f in s.files}
+        out[product] = {f: docs[f] for f in sorted(docs) if f in used}
+    return out
+
+
+def _fill_shared(
+    docs: dict[str, Any], model: OpenIM, catalog: Catalog, product: str, infra: Mapping[str, InfraPlan], flavour: Flavour
+) -> None:
+    prod = catalog.products[product]  # type: ignore[index]
+    mongo, redis, etcd = model.infra.mongodb, model.infra.redis, model.infra.etcd
+    kind = "kubernetes" if flavour == "kubernetes" else "etcd"
+    d = docs["discovery.yml"]
+    _set(d, "enable", prod.discovery[kind], "discovery.yml")
+    _set(d, "etcd.rootDirectory", etcd.root_directory, "discovery.yml")
+    _set(d, "etcd.address", list(infra["etcd"].endpoints[flavour]), "discovery.yml")
+    _set(d, "etcd.username", etcd.username, "discovery.yml")
+    if "kubernetes" in d:
+        _set(d, "kubernetes.namespace", model.targets.helm.namespace, "discovery.yml")
+    m = docs["mongodb.yml"]
+    _set(m, "address", list(infra["mongodb"].endpoints[flavour]), "mongodb.yml")
+    _set(m, "database", mongo.database, "mongodb.yml")
+    _set(m, "username", mongo.username, "mongodb.yml")
+    _set(m, "authSource", mongo.auth_source or mongo.database, "mongodb.yml")
+    _set(m, "maxPoolSize", mongo.max_pool_size, "mongodb.yml")
+    _set(m, "maxRetry", mongo.max_retry, "mongodb.yml")
+    r = docs["redis.yml"]
+    _set(r, "address", list(infra["redis"].endpoints[flavour]), "redis.yml")
+    _set(r, "username", redis.username, "redis.yml")
+    _set(r, "db", redis.db, "redis.yml")
+    _set(r, "maxRetry", redis.max_retry, "redis.yml")
+    if "redisMode" in r:
+        _set(r, "redisMode", redis.redis_mode, "redis.yml")
+        _set(r, "poolSize", redis.pool_size, "redis.yml")
+    else:
+        _set(r, "clusterMode", redis.redis_mode == "cluster", "redis.yml")
+    lg = docs["log.yml"]
+    _set(lg, "storageLocation", log_dir(model, catalog, product, flavour), "log.yml")
+    _set(lg, "rotationTime", model.log.rotation_time, "log.yml")
+    _set(lg, "remainRotationCount", model.log.remain_rotation_count, "log.yml")
+    _set(lg, "remainLogLevel", model.log.level, "log.yml")
+    _set(lg, "isStdout", flavour != "host", "log.yml")
+    _set(lg, "isJson", model.log.json_format, "log.yml")
+
+
+def _fill_server(
+    docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: Mapping[str, InfraPlan], flavour: Flavour
+) -> None:
+    share = docs["share.yml"]
+    for name, binary in catalog.binaries.items():
+        if binary.product == "server" and binary.discoveryKey:
+            _set(share, f"rpcRegisterName.{binary.discoveryKey}", binary.discoveryName, "share.yml")
+    _set(share, "imAdminUserID", [a.user_id for a in model.admins], "share.yml")
+    kafka = model.infra.kafka
+    k = docs["kafka.yml"]
+    _set(k, "address", list(infra["kafka"].endpoints[flavour]), "kafka.yml")
+    _set(k, "username", kafka.username, "kafka.yml")
+    _set(k, "producerAck", kafka.producer_ack or None, "kafka.yml")
+    _set(k, "compressType", kafka.compress_type, "kafka.yml")
+    _set(k, "tls.enableTLS", kafka.tls.enabled, "kafka.yml")
+    _set(k, "tls.caCrt", kafka.tls.ca_crt or None, "kafka.yml")
+    _set(k, "tls.clientCrt", kafka.tls.client_crt or None, "kafka.yml")
+    _set(k, "tls.clientKey", kafka.tls.client_key or None, "kafka.yml")
+    _set(k, "tls.insecureSkipVerify", kafka.tls.insecure_skip_verify, "kafka.yml")
+    minio = model.infra.minio
+    mn = docs["minio.yml"]
+    _set(mn, "bucket", minio.bucket, "minio.yml")
+    _set(mn, "internalAddress", infra["minio"].endpoints[flavour][0], "minio.yml")
+    _set(mn, "externalAddress", minio_external(model), "minio.yml")
+    _set(mn, "publicRead", minio.public_read, "minio.yml")
+
+
+def minio_external(model: OpenIM) -> str:
+    minio = model.infra.minio
+    return minio.external_address or f"http://{model.public_host}:{minio.port}"
+
+
+def _fill_chat(docs: dict[str, Any], model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour) -> None:
+    share = docs["share.yml"]
+    _set(share, "openIM.apiURL", api_url(model, services, flavour), "share.yml")
+    _set(share, "openIM.adminUserID", model.admins[0].user_id, "share.yml")
+    _set(share, "chatAdmin", list(model.chat.admin_accounts), "share.yml")
+    disc = docs["discovery.yml"]
+    for name, svc in services.items():
+        if svc.product == "chat" and svc.discovery_name:
+            key = next(k for k, v in disc["rpcService"].items() if v == svc.discovery_name)
+            _set(disc, f"rpcService.{key}", svc.discovery_name, "discovery.yml")

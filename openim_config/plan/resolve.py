@@ -1,0 +1,200 @@
+"""Model -> resolved services, ports and infrastructure, with the domain checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from openim_config.catalog import Catalog, PortKind
+from openim_config.errors import Path as KeyPath
+from openim_config.model import DNS1123_LABEL, OpenIM, Service
+from openim_config.plan.types import INFRA, Flavour, InfraPlan, Instance
+
+Finding = tuple[KeyPath, str]
+
+# Container-side listener ports of the bundled components, and which of them is published.
+INFRA_LISTENERS: dict[str, dict[str, int]] = {
+    "mongodb": {"client": 27017},
+    "redis": {"client": 6379},
+    "kafka": {"client": 9092, "external": 9094},
+    "etcd": {"client": 2379},
+    "minio": {"api": 9000, "console": 9001},
+}
+FILE_INFRA = {"mongodb.yml": "mongodb", "redis.yml": "redis", "kafka.yml": "kafka", "discovery.yml": "etcd", "minio.yml": "minio"}
+
+
+def enabled_services(model: OpenIM, catalog: Catalog) -> list[str]:
+    names = []
+    for name, binary in catalog.binaries.items():
+        settings = model.services.get(name, Service())
+        if binary.product == "chat" and not model.chat.enabled:
+            continue
+        if settings.enabled:
+            names.append(name)
+    return names
+
+
+def instance_count(model: OpenIM, catalog: Catalog, name: str) -> int:
+    settings = model.services.get(name, Service())
+    return settings.instances or catalog.binaries[name].instances
+
+
+def allocate_ports(model: OpenIM, catalog: Catalog, findings: list[Finding]) -> dict[str, dict[PortKind, tuple[int, ...]]]:
+    """Every enabled service's port list per listener kind.
+
+    Explicit lists are taken as given (their length must equal the instance count). Missing
+    ones start from upstream's fixed ports and continue with the next free port, skipping
+    every port already claimed, so a default never collides with anything.
+    """
+    names = enabled_services(model, catalog)
+    taken: set[int] = {p for inf in INFRA for p in _infra_host_ports(model, inf).values()}
+    result: dict[str, dict[PortKind, tuple[int, ...]]] = {}
+    for name in names:
+        given = model.services.get(name, Service()).ports
+        count = instance_count(model, catalog, name)
+        for kind in given:
+            if kind not in catalog.binaries[name].ports:
+                findings.append((("services", name, "ports", kind), f"{name} has no {kind} listener"))
+            elif len(given[kind]) != count:
+                findings.append(
+                    (("services", name, "ports", kind), f"{len(given[kind])} port(s) for {count} instance(s); give one per instance")
+                )
+        for kind, ports in given.items():
+            taken.update(ports)
+    for name in names:
+        given = model.services.get(name, Service()).ports
+        count = instance_count(model, catalog, name)
+        result[name] = {}
+        for kind, spec in catalog.binaries[name].ports.items():
+            if kind in given:
+                result[name][kind] = tuple(given[kind])
+                continue
+            ports: list[int] = []
+            candidate = spec.defaults[0]
+            for default in spec.defaults[:count]:
+                if default not in taken:
+                    ports.append(default)
+                    taken.add(default)
+                candidate = default + 1
+            while len(ports) < count:
+                if candidate not in taken:
+                    ports.append(candidate)
+                    taken.add(candidate)
+                candidate += 1
+            result[name][kind] = tuple(ports)
+    return result
+
+
+def instances(name: str, ports: dict[PortKind, tuple[int, ...]], count: int) -> tuple[Instance, ...]:
+    return tuple(
+        Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}) for i in range(count)
+    )
+
+
+def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:
+    component = getattr(model.infra, name)
+    if component.mode != "bundled":
+        return {}
+    if name == "minio":
+        return {"api": model.infra.minio.port, "console": model.infra.minio.console_port}
+    return {"client": component.port}
+
+
+def infra_plans(model: OpenIM, catalog: Catalog, users: dict[str, list[str]]) -> dict[str, InfraPlan]:
+    plans: dict[str, InfraPlan] = {}
+    for name in INFRA:
+        component = getattr(model.infra, name)
+        bundled = component.mode == "bundled"
+        endpoints: dict[Flavour, tuple[str, ...]]
+        if bundled:
+            inner = INFRA_LISTENERS[name]
+            # Kafka's clients inside the network use the internal listener; host
+            # processes use the one advertised as localhost on the published port.
+            first = next(iter(inner.values()))
+            host_port = component.port
+            endpoints = {
+                "host": (f"localhost:{host_port}",),
+                "compose": (f"{name}:{first}",),
+                "kubernetes": (f"{name}:{first}",),
+            }
+        else:
+            addrs = tuple(component.address)
+            endpoints = {"host": addrs, "compose": addrs, "kubernetes": addrs}
+        plans[name] = InfraPlan(
+            name=name,
+            bundled=bundled,
+            image=component.image or catalog.images[name],
+            endpoints=endpoints,
+            host_ports=_infra_host_ports(model, name),
+            users=tuple(users.get(name, [])),
+        )
+    return plans
+
+
+def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortKind, tuple[int, ...]]]) -> Iterator[Finding]:
+    from openim_config.model import VOLUMES
+
+    for name in model.services:
+        if name not in catalog.binaries:
+            yield ("services", name), f"unknown service; known: {', '.join(catalog.binaries)}"
+    for name in model.storage:
+        if name not in VOLUMES:
+            yield ("storage", name), f"unknown volume; known: {', '.join(VOLUMES)}"
+    labels: list[tuple[KeyPath, str]] = [
+        (("targets", "compose", "project"), model.targets.compose.project),
+        (("targets", "helm", "namespace"), model.targets.helm.namespace),
+        (("targets", "helm", "release"), model.targets.helm.release),
+        (("targets", "helm", "chartName"), model.targets.helm.chart_name),
+    ]
+    for path, value in labels:
+        if not DNS1123_LABEL.match(value):
+            yield path, f"{value!r} is not a DNS-1123 label (lower-case letters, digits, '-', at most 63)"
+    for name in INFRA:
+        component = getattr(model.infra, name)
+        if component.mode == "external" and not component.address:
+            yield ("infra", name, "address"), f"external {name} needs at least one host:port address"
+        for i, addr in enumerate(component.address):
+            host, _, port = addr.rpartition(":")
+            if not host or not port.isdigit():
+                yield ("infra", name, "address", i), f"{addr!r} is not host:port"
+    if model.infra.mongodb.replica_set and model.infra.mongodb.mode != "external":
+        yield ("infra", "mongodb", "replicaSet"), "a replica set name is for an external MongoDB"
+    for path, image in _images(model):
+        if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]:
+            yield path, f"{image!r}: pin an exact tag, never latest or none"
+    for path, tag in ((("images", "tag"), model.images.tag), (("images", "chatTag"), model.images.chat_tag)):
+        if tag == "latest":
+            yield path, "pin an exact tag, never latest"
+    yield from _port_collisions(model, ports)
+
+
+def _images(model: OpenIM) -> Iterator[tuple[KeyPath, str]]:
+    for name, svc in model.services.items():
+        if svc.image:
+            yield ("services", name, "image"), svc.image
+    for name in INFRA:
+        image = getattr(model.infra, name).image
+        if image:
+            yield ("infra", name, "image"), image
+
+
+def _port_collisions(model: OpenIM, ports: dict[str, dict[PortKind, tuple[int, ...]]]) -> Iterator[Finding]:
+    """Binary target: every listener shares the host. Compose: every published port does."""
+    host: dict[int, KeyPath] = {}
+    for name in INFRA:
+        for listener, port in _infra_host_ports(model, name).items():
+            key = "consolePort" if listener == "console" else "port"
+            host.setdefault(port, ("infra", name, key))
+    for name, kinds in ports.items():
+        for kind, lst in kinds.items():
+            for i, port in enumerate(lst):
+                path: KeyPath = ("services", name, "ports", kind, i)
+                if port in host:
+                    yield path, f"port {port} is already used by {_describe(host[port])} on the same host"
+                else:
+                    host[port] = path
+
+
+def _describe(path: KeyPath) -> str:
+    from openim_config.errors import dotted
+
+    return dotted(path)

@@ -1,0 +1,85 @@
+"""Credential ids, where each comes from, and resolving them (only where a target must)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import quote
+
+from openim_config.errors import Location, Problem, UserError
+from openim_config.model import OpenIM, SecretRef
+from openim_config.plan.types import Plan, SecretPlan
+
+# secret id -> dotted model path of its value
+MODEL_SECRETS: dict[str, str] = {
+    "openimSecret": "secret",
+    "mongodbPassword": "infra.mongodb.password",
+    "mongodbRootPassword": "infra.mongodb.rootPassword",
+    "redisPassword": "infra.redis.password",
+    "kafkaPassword": "infra.kafka.password",
+    "kafkaClientKeyPassword": "infra.kafka.tls.clientKeyPassword",
+    "minioAccessKeyId": "infra.minio.accessKeyId",
+    "minioSecretAccessKey": "infra.minio.secretAccessKey",
+    "etcdPassword": "infra.etcd.password",
+    "chatAdminTokenSecret": "chat.tokenSecret",
+}
+
+
+def _get(model: OpenIM, dotted_path: str) -> SecretRef | None:
+    node: object = model
+    for part in dotted_path.split("."):
+        field = next(
+            (n for n, f in type(node).model_fields.items() if (f.alias or n) == part or n == part),  # type: ignore[attr-defined]
+            part,
+        )
+        node = getattr(node, field)
+        if node is None:
+            return None
+    assert isinstance(node, SecretRef)
+    return node
+
+
+def secret_plans(model: OpenIM) -> dict[str, SecretPlan]:
+    plans = {sid: SecretPlan(sid, path, _get(model, path)) for sid, path in MODEL_SECRETS.items()}
+    result = {sid: p for sid, p in plans.items() if p.ref is not None}
+    if model.infra.mongodb.replica_set:
+        result["mongodbUri"] = SecretPlan("mongodbUri", "infra.mongodb (replicaSet)", None)
+    return result
+
+
+def resolve_ref(ref: SecretRef, where: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of a credential; a missing reference is the user's error, named by path."""
+    if ref.literal is not None:
+        return ref.literal.get_secret_value()
+    if ref.env is not None:
+        env = os.environ if environ is None else environ
+        if ref.env not in env:
+            raise UserError([Problem(Location(f"environment {ref.env}"), tuple(where.split(".")), "secret variable is not set")])
+        return env[ref.env]
+    assert ref.file is not None
+    try:
+        return Path(ref.file).read_text(encoding="utf-8").rstrip("\n")
+    except OSError as exc:
+        raise UserError([Problem(Location(ref.file), tuple(where.split(".")), f"cannot read secret file: {exc.strerror}")]) from None
+
+
+def resolve(plan: Plan, secret_id: str, environ: Mapping[str, str] | None = None) -> str:
+    if secret_id == "mongodbUri":
+        return mongodb_uri(plan, environ)
+    sp = plan.secrets[secret_id]
+    assert sp.ref is not None
+    return resolve_ref(sp.ref, sp.path, environ)
+
+
+def mongodb_uri(plan: Plan, environ: Mapping[str, str] | None = None) -> str:
+    """``mongodb://user:pass@h1,h2/db?replicaSet=..``: the 3.8 line only reaches a replica
+    set through ``uri`` (FACTS 2.4, 8.13), and the URI embeds the password, so it is a secret."""
+    mongo = plan.model.infra.mongodb
+    password = resolve(plan, "mongodbPassword", environ)
+    hosts = ",".join(plan.infra["mongodb"].endpoints["host"])
+    auth = mongo.auth_source or mongo.database
+    return (
+        f"mongodb://{quote(mongo.username, safe='')}:{quote(password, safe='')}@{hosts}/{mongo.database}"
+        f"?replicaSet={quote(mongo.replica_set or '', safe='')}&authSource={quote(auth, safe='')}&maxPoolSize={mongo.max_pool_size}"
+    )

@@ -1,0 +1,102 @@
+"""The Plan: one resolved, target-neutral description of a deployment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from openim_config.catalog import Catalog, PortKind
+from openim_config.model import OpenIM, SecretRef
+
+Flavour = Literal["host", "compose", "kubernetes"]
+"""Where a process runs, which decides how it reaches the others: the binary target's
+hosts, the compose network, or Kubernetes service DNS."""
+FLAVOURS: tuple[Flavour, ...] = ("host", "compose", "kubernetes")
+INFRA = ("mongodb", "redis", "kafka", "etcd", "minio")
+
+Documents = Mapping[str, Mapping[str, Any]]
+"""product -> config file name -> document."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    service: str
+    index: int
+    ports: Mapping[PortKind, int]
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable a process reads a credential from."""
+
+    variable: str
+    secret_id: str
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    name: str
+    product: Literal["server", "chat"]
+    image: str
+    instances: tuple[Instance, ...]
+    ports: Mapping[PortKind, tuple[int, ...]]
+    files: tuple[str, ...]
+    """Config files the binary reads, e.g. ``share.yml``."""
+    infra: tuple[str, ...]
+    """Infrastructure it connects to."""
+    discovery_name: str | None
+    client_facing: tuple[PortKind, ...]
+    secret_env: tuple[SecretEnv, ...]
+
+
+@dataclass(frozen=True)
+class InfraPlan:
+    name: str
+    bundled: bool
+    image: str
+    endpoints: Mapping[Flavour, tuple[str, ...]]
+    """``host:port`` of every node as seen from each flavour."""
+    host_ports: Mapping[str, int]
+    """Bundled only: listener name -> port published on the host."""
+    users: tuple[str, ...]
+    """Binaries that connect to it."""
+
+
+@dataclass(frozen=True)
+class SecretPlan:
+    id: str
+    path: str
+    """Dotted model path the value comes from (for messages; never the value)."""
+    ref: SecretRef | None
+    """``None`` for a secret derived from others (the MongoDB URI)."""
+
+
+@dataclass(frozen=True)
+class VolumePlan:
+    name: str
+    owner: str
+    """The infra component (or ``openim``) whose data it holds."""
+    host_path: str | None
+    """As given in the model (absolute or relative to a target's data dir), or ``None``."""
+    size: str
+    storage_class: str | None
+    access_modes: tuple[str, ...]
+    existing_claim: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    model: OpenIM
+    catalog: Catalog
+    services: Mapping[str, ServicePlan]
+    infra: Mapping[str, InfraPlan]
+    volumes: Mapping[str, VolumePlan]
+    secrets: Mapping[str, SecretPlan]
+    documents: Mapping[Flavour, Documents]
+
+    def product_enabled(self, product: str) -> bool:
+        return any(s.product == product for s in self.services.values())
+
+    def bundled(self) -> list[InfraPlan]:
+        return [i for i in self.infra.values() if i.bundled]
