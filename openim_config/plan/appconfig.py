@@ -73,7 +73,9 @@ def build_documents(
             file = catalog.binary_file(name)
             binary = catalog.binaries[name]
             for kind, spec in binary.ports.items():
-                _set(docs[file], spec.key, list(svc.ports[kind]), file)  # type: ignore[arg-type]
+                # In Kubernetes every replica is index 0 behind one Service: one port per listener.
+                ports = svc.ports[kind][:1] if flavour == "kubernetes" else svc.ports[kind]
+                _set(docs[file], spec.key, list(ports), file)  # type: ignore[arg-type]
             for key in binary.autoSetPorts:
                 _set(docs[file], key, False, file)  # type: ignore[arg-type]
         for secret_key in catalog.secretKeys[product]:  # type: ignore[index]

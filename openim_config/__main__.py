@@ -1,0 +1,3 @@
+from openim_config.cli import entry
+
+entry()

@@ -1,0 +1,21 @@
+"""The pipeline the CLI drives: inputs -> model -> plan -> rendered targets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from openim_config.artifacts import Artifact
+from openim_config.loader import Source, load
+from openim_config.plan import Plan, build_plan
+from openim_config.targets import TARGETS
+
+__all__ = ["plan_for", "render"]
+
+
+def plan_for(source: Source) -> Plan:
+    model, prov = load(source)
+    return build_plan(model, prov)
+
+
+def render(plan: Plan, targets: Sequence[str]) -> dict[str, list[Artifact]]:
+    return {name: list(TARGETS[name].render(plan)) for name in targets}

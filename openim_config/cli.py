@@ -1,0 +1,172 @@
+"""``openim-gen``: each command parses flags, calls one function, maps errors to exit codes.
+
+Exit codes: 0 ok, 1 drift (``check``), 2 input or usage error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from openim_config import artifacts, build
+from openim_config.errors import OpenIMGenError, UserError
+from openim_config.loader import ENV_PREFIX, Source
+from openim_config.schema import schema_text
+from openim_config.targets import TARGETS
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_DRIFT, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _version() -> str:
+    try:
+        return version("openim-gen")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+def _inputs(func: F) -> F:
+    func = click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override one model value (dotted path, typed like Helm's --set); repeatable, highest precedence.",
+    )(func)
+    func = click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=f"Model file (openim.yaml); repeatable, later files win. Environment: {ENV_PREFIX}<KEY>__<KEY>=VALUE.",
+    )(func)
+    return func
+
+
+def _targets(target: str) -> list[str]:
+    return list(TARGETS) if target == "all" else [target]
+
+
+_target_option = click.option(
+    "-t",
+    "--target",
+    type=click.Choice([*TARGETS, "all"]),
+    default="all",
+    show_default=True,
+    help="Which target to generate.",
+)
+_out_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("deploy"),
+    show_default=True,
+    help="Output directory; each target goes to OUTPUT/<target>/.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="openim-gen")
+def cli() -> None:
+    """Compile one openim.yaml into OpenIM deployments: systemd units (binary),
+    a Compose file (compose) and a Helm chart (helm), all stating the same facts.
+
+    With no -f, the built-in default model is used: a complete single-host OpenIM."""
+
+
+@cli.command("build")
+@_inputs
+@_target_option
+@_out_option
+def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
+    """Generate the target(s) into OUTPUT/<target>/ (all or nothing)."""
+    plan = build.plan_for(Source(files, sets))
+    rendered = build.render(plan, _targets(target))
+    artifacts.write(output, rendered)
+    for name, arts in rendered.items():
+        click.echo(f"wrote {output / name} ({len(arts)} files)")
+
+
+@cli.command("check")
+@_inputs
+@_target_option
+@_out_option
+def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
+    """Regenerate in memory and compare with OUTPUT; exit 1 and show the diff on drift.
+
+    Secret files are neither compared nor shown, so no credential is needed to run it."""
+    plan = build.plan_for(Source(files, sets))
+    drifts = artifacts.compare(output, build.render(plan, _targets(target)))
+    if not drifts:
+        click.echo(f"{output}: up to date")
+        return
+    for drift in drifts:
+        click.echo(f"{drift.kind}: {drift.path}")
+    for drift in drifts:
+        if drift.kind in ("changed", "mode"):
+            click.echo(drift.diff(), nl=False)
+    click.echo(f"{len(drifts)} file(s) differ from the model; run `openim-gen build` to regenerate.", err=True)
+    sys.exit(EXIT_DRIFT)
+
+
+@cli.command("validate")
+@_inputs
+def validate_cmd(files: Sequence[Path], sets: Sequence[str]) -> None:
+    """Check the model (syntax, types, domain rules) without writing anything."""
+    plan = build.plan_for(Source(files, sets))
+    count = sum(len(s.instances) for s in plan.services.values())
+    click.echo(f"ok: {len(plan.services)} services, {count} processes, release line {plan.model.release}")
+
+
+@cli.command("schema")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE instead of stdout.")
+def schema_cmd(output: Path | None) -> None:
+    """Print the JSON Schema of openim.yaml."""
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="openim-gen", standalone_mode=False)
+    except UserError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        return EXIT_USER
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USER
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USER
+    except OpenIMGenError as exc:
+        click.echo(f"internal error: {exc}\nThis is a bug in openim-gen; please report it with the command you ran.", err=True)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in openim-gen; please report it with the command you ran.",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())

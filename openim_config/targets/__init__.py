@@ -1,0 +1,20 @@
+"""Deployment targets. Each is a module with a ``render(plan) -> list[Artifact]``; adding a
+target is a module here, one line in ``TARGETS``, a ``templates/<name>/`` folder and a golden case."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from openim_config.artifacts import Artifact
+from openim_config.plan import Plan
+from openim_config.targets import binary, compose, helm
+
+__all__ = ["TARGETS", "Target"]
+
+
+class Target(Protocol):
+    def render(self, plan: Plan) -> Sequence[Artifact]: ...
+
+
+TARGETS: dict[str, Target] = {"binary": binary, "compose": compose, "helm": helm}

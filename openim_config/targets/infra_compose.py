@@ -1,0 +1,164 @@
+"""Bundled infrastructure as Compose services.
+
+Used by the compose target (everything on one Compose network) and by the binary target
+(infrastructure in Compose beside the systemd units, published on the host ports the config
+files name, as upstream runs it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openim_config.plan import Plan
+
+ROTATED_LOGS = {"driver": "json-file", "options": {"max-size": "100m", "max-file": "3"}}
+HARDENING: dict[str, Any] = {"security_opt": ["no-new-privileges:true"]}
+
+
+def volume_source(plan: Plan, volume: str, data_dir: str) -> str:
+    """Host side of a bind mount for a logical volume, relative to compose.yaml or absolute."""
+    given = plan.volumes[volume].host_path
+    if given and given.startswith("/"):
+        return given
+    base = data_dir.rstrip("/")
+    return f"{base}/{given or volume}"
+
+
+def _healthcheck(test: list[str], start: str = "20s") -> dict[str, Any]:
+    return {"test": test, "interval": "10s", "timeout": "5s", "retries": 12, "start_period": start}
+
+
+def _common(plan: Plan, name: str) -> dict[str, Any]:
+    return {
+        "image": plan.infra[name].image,
+        "restart": "unless-stopped",
+        "networks": ["openim"],
+        "logging": ROTATED_LOGS,
+        **HARDENING,
+    }
+
+
+def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[str, Any]]:
+    """Compose services for every bundled component; ``publish`` exposes each on its host port."""
+    model = plan.model
+    services: dict[str, dict[str, Any]] = {}
+    infra = {i.name: i for i in plan.bundled()}
+    if "mongodb" in infra:
+        mongo = model.infra.mongodb
+        svc = _common(plan, "mongodb")
+        svc.update(
+            command=["bash", "-c", MONGO_INIT],
+            environment={
+                "MONGO_INITDB_DATABASE": mongo.database,
+                "MONGO_OPENIM_USERNAME": mongo.username,
+                "MONGO_INITDB_ROOT_USERNAME": mongo.root_username,
+                "WIRED_TIGER_CACHE_GB": "1",
+            },
+            env_file=["secrets/mongodb.env"],
+            volumes=[f"{volume_source(plan, 'mongodb-data', data_dir)}:/data/db"],
+            # Healthy only once the application user exists and can log in.
+            healthcheck=_healthcheck(
+                [
+                    "CMD-SHELL",
+                    'mongosh -u "$$MONGO_OPENIM_USERNAME" -p "$$MONGO_OPENIM_PASSWORD" --authenticationDatabase '
+                    f'"{mongo.auth_source or mongo.database}" --quiet --eval "db.runCommand({{ping: 1}}).ok" | grep -q 1',
+                ]
+            ),
+        )
+        if publish:
+            svc["ports"] = [f"{mongo.port}:27017"]
+        services["mongodb"] = svc
+    if "redis" in infra:
+        svc = _common(plan, "redis")
+        auth = '--requirepass "$$REDIS_PASSWORD"' if plan.model.infra.redis.password else ""
+        svc.update(
+            command=["sh", "-c", f"exec redis-server {auth} --appendonly yes --aof-use-rdb-preamble yes".replace("  ", " ")],
+            volumes=[f"{volume_source(plan, 'redis-data', data_dir)}:/data"],
+            healthcheck=_healthcheck(["CMD-SHELL", 'REDISCLI_AUTH="$$REDIS_PASSWORD" redis-cli ping | grep -q PONG'], "5s"),
+        )
+        if plan.model.infra.redis.password:
+            svc["env_file"] = ["secrets/redis.env"]
+        if publish:
+            svc["ports"] = [f"{model.infra.redis.port}:6379"]
+        services["redis"] = svc
+    if "kafka" in infra:
+        svc = _common(plan, "kafka")
+        external = f"localhost:{model.infra.kafka.port}"
+        svc.update(
+            environment={
+                "KAFKA_CFG_NODE_ID": "0",
+                "KAFKA_CFG_PROCESS_ROLES": "controller,broker",
+                "KAFKA_CFG_CONTROLLER_QUORUM_VOTERS": "0@kafka:9093",
+                "KAFKA_CFG_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+                "KAFKA_CFG_LISTENERS": "INTERNAL://:9092,CONTROLLER://:9093,EXTERNAL://:9094",
+                "KAFKA_CFG_ADVERTISED_LISTENERS": f"INTERNAL://kafka:9092,EXTERNAL://{external}",
+                "KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,EXTERNAL:PLAINTEXT,INTERNAL:PLAINTEXT",
+                "KAFKA_CFG_INTER_BROKER_LISTENER_NAME": "INTERNAL",
+                "KAFKA_CFG_AUTO_CREATE_TOPICS_ENABLE": "true",
+                "KAFKA_CFG_NUM_PARTITIONS": "8",
+            },
+            volumes=[f"{volume_source(plan, 'kafka-data', data_dir)}:/bitnami/kafka"],
+            healthcheck=_healthcheck(
+                ["CMD-SHELL", "kafka-topics.sh --bootstrap-server localhost:9092 --list >/dev/null"], "30s"
+            ),
+        )
+        if publish:
+            svc["ports"] = [f"{model.infra.kafka.port}:9094"]
+        services["kafka"] = svc
+    if "etcd" in infra:
+        svc = _common(plan, "etcd")
+        svc.update(
+            environment={
+                "ALLOW_NONE_AUTHENTICATION": "yes",
+                "ETCD_NAME": "etcd",
+                "ETCD_LISTEN_CLIENT_URLS": "http://0.0.0.0:2379",
+                "ETCD_ADVERTISE_CLIENT_URLS": "http://etcd:2379",
+            },
+            volumes=[f"{volume_source(plan, 'etcd-data', data_dir)}:/bitnami/etcd"],
+            healthcheck=_healthcheck(["CMD", "etcdctl", "endpoint", "health"], "5s"),
+        )
+        if publish:
+            svc["ports"] = [f"{model.infra.etcd.port}:2379"]
+        services["etcd"] = svc
+    if "minio" in infra:
+        minio = model.infra.minio
+        svc = _common(plan, "minio")
+        svc.update(
+            command=["server", "/data", "--console-address", ":9001"],
+            env_file=["secrets/minio.env"],
+            volumes=[f"{volume_source(plan, 'minio-data', data_dir)}:/data"],
+            ports=[f"{minio.port}:9000", f"{minio.console_port}:9001"],
+            healthcheck=_healthcheck(["CMD", "mc", "ready", "local"], "5s"),
+        )
+        services["minio"] = svc
+    return services
+
+
+def infra_secret_env(plan: Plan) -> dict[str, list[tuple[str, str]]]:
+    """Per bundled component: the (variable, secret id) pairs its env file holds."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    names = {i.name for i in plan.bundled()}
+    if "mongodb" in names:
+        out["mongodb"] = [("MONGO_INITDB_ROOT_PASSWORD", "mongodbRootPassword"), ("MONGO_OPENIM_PASSWORD", "mongodbPassword")]
+    if "redis" in names and "redisPassword" in plan.secrets:
+        out["redis"] = [("REDIS_PASSWORD", "redisPassword")]
+    if "minio" in names:
+        out["minio"] = [("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")]
+    return out
+
+
+# Upstream's init pattern (openim-server docker-compose.yml): start mongod with --auth, wait,
+# create the application user once. Credentials come from the env file, never the command.
+MONGO_INIT = """\
+docker-entrypoint.sh mongod --wiredTigerCacheSizeGB "$$WIRED_TIGER_CACHE_GB" --auth &
+until mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --quiet --eval 'db.runCommand({ping: 1})' >/dev/null 2>&1; do
+  sleep 1
+done
+mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --quiet --eval '
+const d = db.getSiblingDB(process.env.MONGO_INITDB_DATABASE);
+if (!d.getUser(process.env.MONGO_OPENIM_USERNAME)) {
+  d.createUser({user: process.env.MONGO_OPENIM_USERNAME, pwd: process.env.MONGO_OPENIM_PASSWORD,
+                roles: [{role: "readWrite", db: process.env.MONGO_INITDB_DATABASE}]});
+}'
+wait
+"""

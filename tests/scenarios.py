@@ -1,0 +1,37 @@
+"""The golden cases, shared by the golden tests, the consumer tests and the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openim_config import build
+from openim_config.artifacts import Artifact
+from openim_config.loader import Source
+from openim_config.plan import Plan
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "openim.yaml").is_file())
+TARGET_NAMES = ("binary", "compose", "helm")
+REFRESH = "pytest tests/test_golden.py --update-goldens"
+
+# Values for every `{env: ...}` secret a golden model references, so consumer tests can write
+# the secret files too. Test-only values.
+SECRET_ENV = {
+    "OPENIM_SECRET": "golden-openim-secret",
+    "CHAT_TOKEN_SECRET": "golden-chat-token",
+    "MONGODB_PASSWORD": "golden-mongo-password",
+    "REDIS_PASSWORD": "golden-redis-password",
+    "MINIO_SECRET_KEY": "golden-minio-secret",
+}
+
+
+def model_file(case: str) -> Path:
+    return GOLDEN / case / "openim.yaml"
+
+
+def plan_case(case: str) -> Plan:
+    return build.plan_for(Source(files=[model_file(case)], environ={}))
+
+
+def render_case(case: str, targets: tuple[str, ...] = TARGET_NAMES) -> dict[str, list[Artifact]]:
+    return build.render(plan_case(case), targets)
