@@ -27,8 +27,9 @@ from openim_config.model import OpenIM
 __all__ = ["ENV_PREFIX", "Provenance", "Source", "load", "parse_set"]
 
 ENV_PREFIX = "OPENIM_GEN_"
-"""``OPENIM_GEN_<KEY>__<KEY>...=value``: keys separated by ``__``, matched case-insensitively,
-``_`` standing for ``-``; e.g. ``OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES=4``."""
+"""``OPENIM_GEN_<KEY>__<KEY>...=value``: keys separated by ``__``, each matched ignoring case,
+``-`` and ``_`` (so ``PUBLIC_HOST`` is ``publicHost``, ``OPENIM_PUSH`` is ``openim-push``); e.g.
+``OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES=4``. Values are typed like ``--set``."""
 
 DEFAULTS = Location("<defaults>")
 
@@ -244,7 +245,7 @@ def _apply_set(data: dict[str, Any], item: str, prov: Provenance, problems: list
 
 
 def _norm(name: str) -> str:
-    return name.lower().replace("-", "_")
+    return name.lower().replace("-", "").replace("_", "")
 
 
 def _known_keys(path: KeyPath, data: dict[str, Any]) -> list[str]:

@@ -41,47 +41,36 @@ def instance_count(model: OpenIM, catalog: Catalog, name: str) -> int:
 def allocate_ports(model: OpenIM, catalog: Catalog, findings: list[Finding]) -> dict[str, dict[PortKind, tuple[int, ...]]]:
     """Every enabled service's port list per listener kind.
 
-    Explicit lists are taken as given (their length must equal the instance count). Missing
-    ones start from upstream's fixed ports and continue with the next free port, skipping
-    every port already claimed, so a default never collides with anything.
+    Explicit lists are taken as given (one port per instance). Otherwise a service gets
+    upstream's fixed ports for as many instances as upstream lists, then the next ports that
+    nothing else claims. A clash involving an explicit or upstream port is left for the
+    collision check to report: a default never moves silently because of another setting.
     """
     names = enabled_services(model, catalog)
     taken: set[int] = {p for inf in INFRA for p in _infra_host_ports(model, inf).values()}
-    result: dict[str, dict[PortKind, tuple[int, ...]]] = {}
-    for name in names:
-        given = model.services.get(name, Service()).ports
-        count = instance_count(model, catalog, name)
-        for kind in given:
-            if kind not in catalog.binaries[name].ports:
-                findings.append((("services", name, "ports", kind), f"{name} has no {kind} listener"))
-            elif len(given[kind]) != count:
-                findings.append(
-                    (("services", name, "ports", kind), f"{len(given[kind])} port(s) for {count} instance(s); give one per instance")
-                )
-        for kind, ports in given.items():
-            taken.update(ports)
+    result: dict[str, dict[PortKind, list[int]]] = {}
     for name in names:
         given = model.services.get(name, Service()).ports
         count = instance_count(model, catalog, name)
         result[name] = {}
+        for kind, lst in given.items():
+            if kind not in catalog.binaries[name].ports:
+                findings.append((("services", name, "ports", kind), f"{name} has no {kind} listener"))
+            elif len(lst) != count:
+                findings.append((("services", name, "ports", kind), f"{len(lst)} port(s) for {count} instance(s); give one per instance"))
         for kind, spec in catalog.binaries[name].ports.items():
-            if kind in given:
-                result[name][kind] = tuple(given[kind])
-                continue
-            ports: list[int] = []
-            candidate = spec.defaults[0]
-            for default in spec.defaults[:count]:
-                if default not in taken:
-                    ports.append(default)
-                    taken.add(default)
-                candidate = default + 1
-            while len(ports) < count:
+            result[name][kind] = list(given[kind]) if kind in given else list(spec.defaults[:count])
+            taken.update(result[name][kind])
+    for name in names:
+        count = instance_count(model, catalog, name)
+        for kind, lst in result[name].items():
+            candidate = (lst[-1] if lst else catalog.binaries[name].ports[kind].defaults[0]) + 1
+            while len(lst) < count:
                 if candidate not in taken:
-                    ports.append(candidate)
+                    lst.append(candidate)
                     taken.add(candidate)
                 candidate += 1
-            result[name][kind] = tuple(ports)
-    return result
+    return {name: {kind: tuple(lst) for kind, lst in kinds.items()} for name, kinds in result.items()}
 
 
 def instances(name: str, ports: dict[PortKind, tuple[int, ...]], count: int) -> tuple[Instance, ...]:

@@ -1,0 +1,126 @@
+"""The loader: layer precedence, --set and environment typing, and located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openim_config.errors import UserError
+from openim_config.loader import Source, load, parse_set, typed_value
+from openim_config.plan import build_plan
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _problems(source: Source) -> list[str]:
+    with pytest.raises(UserError) as info:
+        model, prov = load(source)
+        build_plan(model, prov)
+    return [str(p) for p in info.value.problems]
+
+
+def test_no_input_is_the_complete_default() -> None:
+    model, _ = load(Source(environ={}))
+    plan = build_plan(model)
+    assert len(plan.services) == 12
+    assert plan.services["openim-api"].ports["http"] == (10002,)
+    assert len(plan.services["openim-push"].instances) == 8
+    assert all(i.bundled for i in plan.infra.values())
+
+
+def test_precedence_set_over_env_over_later_file_over_earlier(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a.yaml", "log: {level: 3, rotationTime: 12}\npublicHost: a.example\n")
+    b = _write(tmp_path, "b.yaml", "log: {level: 4}\n")
+    env = {"OPENIM_GEN_LOG__LEVEL": "5", "OPENIM_GEN_PUBLIC_HOST": "env.example"}
+    model, _ = load(Source([a, b], ["publicHost=set.example"], env))
+    assert model.log.level == 5  # env beats both files
+    assert model.log.rotation_time == 12  # maps merge deeply: a's key survives b
+    assert model.public_host == "set.example"  # --set beats env
+
+
+def test_lists_are_replaced_not_merged(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a.yaml", "chat: {adminAccounts: [x, y]}\n")
+    b = _write(tmp_path, "b.yaml", "chat: {adminAccounts: [z]}\n")
+    model, _ = load(Source([a, b], environ={}))
+    assert model.chat.admin_accounts == ["z"]
+
+
+def test_env_names_map_dashes_and_case() -> None:
+    env = {"OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES": "3", "OPENIM_GEN_INFRA__MONGODB__MAX_POOL_SIZE": "7"}
+    model, _ = load(Source(environ=env))
+    assert model.services["openim-push"].instances == 3
+    assert model.infra.mongodb.max_pool_size == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("12", 12), ("true", True), ("False", False), ("null", None), ("{a,b}", ["a", "b"]), ("1.5", 1.5), ("x.y", "x.y")],
+)
+def test_set_values_are_typed_like_helm(text: str, value: object) -> None:
+    assert typed_value(text) == value
+
+
+def test_set_paths_with_indexes() -> None:
+    assert parse_set("infra.mongodb.address[1]=h:1") == (("infra", "mongodb", "address", 1), "h:1")
+
+
+def test_every_problem_of_a_run_is_reported_with_its_location(tmp_path: Path) -> None:
+    model = _write(tmp_path, "openim.yaml", "infra:\n  mongodb:\n    mode: externl\n    bogus: 1\nlog:\n  level: 9\n")
+    broken = _write(tmp_path, "broken.yaml", "a: [1,\n")
+    problems = _problems(Source([model, broken], ["services.openim-api.instances=0"], {"OPENIM_GEN_NOPE": "1"}))
+    assert f"{broken}:2:1: <root>: YAML syntax error: expected the node content, but found '<stream end>'" in problems
+    assert f"{model}:3:5: infra.mongodb.mode: Input should be 'bundled' or 'external'" in problems
+    assert f"{model}:4:5: infra.mongodb.bogus: unknown key" in problems
+    assert f"{model}:6:3: log.level: Input should be 1, 2, 3, 4, 5 or 6" in problems
+    assert "--set services.openim-api.instances: services.openim-api.instances: Input should be greater than or equal to 1" in problems
+    assert "environment OPENIM_GEN_NOPE: <root>: no key matches 'NOPE' here" in problems
+    assert len(problems) == 6
+
+
+def test_domain_errors_point_at_the_offending_key(tmp_path: Path) -> None:
+    model = _write(
+        tmp_path,
+        "openim.yaml",
+        "services:\n"
+        "  openim-push:\n"
+        "    instances: 2\n"
+        "    ports: {grpc: [10170]}\n"
+        "  openim-rpc-user:\n"
+        "    ports: {grpc: [10002]}\n"
+        "  openim-nope: {}\n"
+        "infra:\n"
+        "  redis: {mode: external}\n"
+        "targets:\n"
+        "  compose: {project: Not_A_Label}\n",
+    )
+    problems = _problems(Source([model], environ={}))
+    assert f"{model}:4:13: services.openim-push.ports.grpc: 1 port(s) for 2 instance(s); give one per instance" in problems
+    assert any(p.startswith(f"{model}:6:20: services.openim-rpc-user.ports.grpc[0]: port 10002 is already used by services.openim-api") for p in problems)
+    assert any(p.startswith(f"{model}:7:3: services.openim-nope: unknown service") for p in problems)
+    assert f"{model}:9:3: infra.redis.address: external redis needs at least one host:port address" in problems
+    assert any(p.startswith(f"{model}:11:13: targets.compose.project: 'Not_A_Label' is not a DNS-1123 label") for p in problems)
+
+
+def test_latest_is_refused(tmp_path: Path) -> None:
+    problems = _problems(Source(sets=["infra.redis.image=redis:latest", "images.tag=latest"], environ={}))
+    assert "--set infra.redis.image: infra.redis.image: 'redis:latest': pin an exact tag, never latest or none" in problems
+    assert "--set images.tag: images.tag: pin an exact tag, never latest" in problems
+
+
+def test_secret_literals_never_appear_in_errors(tmp_path: Path) -> None:
+    model = _write(tmp_path, "openim.yaml", "secret: {literal: hunter2}\ninfra:\n  redis:\n    password: {env: 'bad name'}\n")
+    text = "\n".join(_problems(Source([model], environ={})))
+    assert "hunter2" not in text
+    assert "secret" in text and "infra.redis.password" in text
+
+
+def test_default_ports_skip_ports_already_claimed() -> None:
+    # Three gateways: 10001 is upstream's; 10002 is the API's, 10004/10005 MinIO's.
+    model, prov = load(Source(sets=["services.openim-msggateway.instances=3"], environ={}))
+    plan = build_plan(model, prov)
+    assert plan.services["openim-msggateway"].ports["ws"] == (10001, 10003, 10006)
