@@ -160,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in openim-gen; please report it with the command you ran.",
+            f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in openim-gen; please report it with the command you ran.",
             err=True,
         )
         return EXIT_INTERNAL

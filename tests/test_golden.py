@@ -39,9 +39,7 @@ def test_golden(case: str, target: str, update_goldens: bool) -> None:
     expected = _expected_tree(case, target)
     got = {a.path: a.content for a in arts}
     missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
-    assert not missing and not extra, (
-        f"{case}/{target}: files no longer generated: {missing}; new files: {extra}\nrefresh: {REFRESH}"
-    )
+    assert not missing and not extra, f"{case}/{target}: files no longer generated: {missing}; new files: {extra}\nrefresh: {REFRESH}"
     for path, content in got.items():
         if content != expected[path]:
             diff = "".join(

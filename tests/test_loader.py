@@ -100,7 +100,10 @@ def test_domain_errors_point_at_the_offending_key(tmp_path: Path) -> None:
     )
     problems = _problems(Source([model], environ={}))
     assert f"{model}:4:13: services.openim-push.ports.grpc: 1 port(s) for 2 instance(s); give one per instance" in problems
-    assert any(p.startswith(f"{model}:6:20: services.openim-rpc-user.ports.grpc[0]: port 10002 is already used by services.openim-api") for p in problems)
+    assert any(
+        p.startswith(f"{model}:6:20: services.openim-rpc-user.ports.grpc[0]: port 10002 is already used by services.openim-api")
+        for p in problems
+    )
     assert any(p.startswith(f"{model}:7:3: services.openim-nope: unknown service") for p in problems)
     assert f"{model}:9:3: infra.redis.address: external redis needs at least one host:port address" in problems
     assert any(p.startswith(f"{model}:11:13: targets.compose.project: 'Not_A_Label' is not a DNS-1123 label") for p in problems)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openim_config import yamlio
 
-__all__ = ["LINES", "Binary", "Catalog", "PortSpec", "Product", "PortKind", "load_catalog"]
+__all__ = ["LINES", "Binary", "Catalog", "PortKind", "PortSpec", "Product", "load_catalog"]
 
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 ProductName = Literal["server", "chat"]

@@ -22,6 +22,6 @@ class Volume(Strict):
     """Helm: requested capacity."""
     storage_class: str | None = None
     """Helm: storage class; default: `targets.helm.storageClass`."""
-    access_modes: list[AccessMode] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    access_modes: list[AccessMode] = Field(default_factory=lambda: list[AccessMode](["ReadWriteOnce"]), min_length=1)
     existing_claim: str | None = None
     """Helm: use this PVC instead of creating one."""

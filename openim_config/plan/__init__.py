@@ -9,7 +9,7 @@ from openim_config.model import VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
 from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
 from openim_config.plan.secrets import secret_plans
-from openim_config.plan.types import FLAVOURS, INFRA, Flavour, Instance, InfraPlan, Plan, SecretEnv, ServicePlan, VolumePlan
+from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, ServicePlan, VolumePlan
 
 __all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan"]
 

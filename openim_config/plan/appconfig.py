@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from openim_config.catalog import Catalog
 from openim_config.model import OpenIM
@@ -61,7 +61,7 @@ def build_documents(
     for product in ("server", "chat"):
         if not any(s.product == product for s in services.values()):
             continue
-        docs = copy.deepcopy(catalog.documents[product])  # type: ignore[index]
+        docs = copy.deepcopy(catalog.documents[product])
         _fill_shared(docs, model, catalog, product, infra, flavour)
         if product == "server":
             _fill_server(docs, model, catalog, infra, flavour)
@@ -78,7 +78,7 @@ def build_documents(
                 _set(docs[file], spec.key, list(ports), file)  # type: ignore[arg-type]
             for key in binary.autoSetPorts:
                 _set(docs[file], key, False, file)  # type: ignore[arg-type]
-        for secret_key in catalog.secretKeys[product]:  # type: ignore[index]
+        for secret_key in catalog.secretKeys[product]:
             file, key = secret_key.split(":")
             _set(docs[file], key, "", file)  # type: ignore[arg-type]
         used = {f for s in services.values() if s.product == product for f in s.files}
@@ -91,7 +91,7 @@ def _fill_shared(
 ) -> None:
     prod = catalog.products[product]  # type: ignore[index]
     mongo, redis, etcd = model.infra.mongodb, model.infra.redis, model.infra.etcd
-    kind = "kubernetes" if flavour == "kubernetes" else "etcd"
+    kind: Literal["etcd", "kubernetes"] = "kubernetes" if flavour == "kubernetes" else "etcd"
     d = docs["discovery.yml"]
     _set(d, "enable", prod.discovery[kind], "discovery.yml")
     _set(d, "etcd.rootDirectory", etcd.root_directory, "discovery.yml")
@@ -125,11 +125,9 @@ def _fill_shared(
     _set(lg, "isJson", model.log.json_format, "log.yml")
 
 
-def _fill_server(
-    docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: Mapping[str, InfraPlan], flavour: Flavour
-) -> None:
+def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: Mapping[str, InfraPlan], flavour: Flavour) -> None:
     share = docs["share.yml"]
-    for name, binary in catalog.binaries.items():
+    for binary in catalog.binaries.values():
         if binary.product == "server" and binary.discoveryKey:
             _set(share, f"rpcRegisterName.{binary.discoveryKey}", binary.discoveryName, "share.yml")
     _set(share, "imAdminUserID", [a.user_id for a in model.admins], "share.yml")
@@ -163,7 +161,7 @@ def _fill_chat(docs: dict[str, Any], model: OpenIM, services: Mapping[str, Servi
     _set(share, "openIM.adminUserID", model.admins[0].user_id, "share.yml")
     _set(share, "chatAdmin", list(model.chat.admin_accounts), "share.yml")
     disc = docs["discovery.yml"]
-    for name, svc in services.items():
+    for svc in services.values():
         if svc.product == "chat" and svc.discovery_name:
             key = next(k for k, v in disc["rpcService"].items() if v == svc.discovery_name)
             _set(disc, f"rpcService.{key}", svc.discovery_name, "discovery.yml")

@@ -74,9 +74,7 @@ def allocate_ports(model: OpenIM, catalog: Catalog, findings: list[Finding]) -> 
 
 
 def instances(name: str, ports: dict[PortKind, tuple[int, ...]], count: int) -> tuple[Instance, ...]:
-    return tuple(
-        Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}) for i in range(count)
-    )
+    return tuple(Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}) for i in range(count))
 
 
 def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:

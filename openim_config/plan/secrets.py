@@ -30,7 +30,7 @@ def _get(model: OpenIM, dotted_path: str) -> SecretRef | None:
     node: object = model
     for part in dotted_path.split("."):
         field = next(
-            (n for n, f in type(node).model_fields.items() if (f.alias or n) == part or n == part),  # type: ignore[attr-defined]
+            (n for n, f in type(node).model_fields.items() if part in (f.alias, n)),  # type: ignore[attr-defined]
             part,
         )
         node = getattr(node, field)

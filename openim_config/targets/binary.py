@@ -77,8 +77,7 @@ def render(plan: Plan) -> list[Artifact]:
     for svc in plan.services.values():
         env_path = f"{secrets_dir}/{svc.name}.env" if svc.secret_env else None
         if env_path:
-            pairs = ((e.variable, e.secret_id) for e in svc.secret_env)
-            artifacts.append(secret(_rel(env_path), env_file(plan, pairs)))
+            artifacts.append(secret(_rel(env_path), env_file(plan, ((e.variable, e.secret_id) for e in svc.secret_env))))
         artifacts.append(text(f"etc/systemd/system/{unit_name(svc.name)}", _unit(plan, svc, env_path)))
         units.extend(unit_name(svc.name).replace("@.", f"@{i.index}.") for i in svc.instances)
     artifacts.append(text("etc/systemd/system/openim.target", templating.render("binary", "openim.target.j2", units=units)))

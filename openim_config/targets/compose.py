@@ -45,9 +45,7 @@ def _process(plan: Plan, svc: ServicePlan, index: int) -> dict[str, Any]:
     product = plan.catalog.products[svc.product]
     name = compose_name(svc.name, index, len(svc.instances))
     logs = volume_source(plan, "openim-logs", plan.model.targets.compose.data_dir)
-    depends: dict[str, Any] = {
-        i.name: {"condition": "service_healthy"} for i in plan.bundled() if i.name in svc.infra
-    }
+    depends: dict[str, Any] = {i.name: {"condition": "service_healthy"} for i in plan.bundled() if i.name in svc.infra}
     if svc.product == "chat" and "openim-api" in plan.services:
         depends[compose_name("openim-api", 0, len(plan.services["openim-api"].instances))] = {"condition": "service_started"}
     out: dict[str, Any] = {

@@ -98,9 +98,7 @@ def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[s
                 "KAFKA_CFG_NUM_PARTITIONS": "8",
             },
             volumes=[f"{volume_source(plan, 'kafka-data', data_dir)}:/bitnami/kafka"],
-            healthcheck=_healthcheck(
-                ["CMD-SHELL", "kafka-topics.sh --bootstrap-server localhost:9092 --list >/dev/null"], "30s"
-            ),
+            healthcheck=_healthcheck(["CMD-SHELL", "kafka-topics.sh --bootstrap-server localhost:9092 --list >/dev/null"], "30s"),
         )
         if publish:
             svc["ports"] = [f"{model.infra.kafka.port}:9094"]
@@ -151,7 +149,8 @@ def infra_secret_env(plan: Plan) -> dict[str, list[tuple[str, str]]]:
 # create the application user once. Credentials come from the env file, never the command.
 MONGO_INIT = """\
 docker-entrypoint.sh mongod --wiredTigerCacheSizeGB "$$WIRED_TIGER_CACHE_GB" --auth &
-until mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --quiet --eval 'db.runCommand({ping: 1})' >/dev/null 2>&1; do
+until mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin \\
+    --quiet --eval 'db.runCommand({ping: 1})' >/dev/null 2>&1; do
   sleep 1
 done
 mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --quiet --eval '
