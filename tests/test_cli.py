@@ -14,14 +14,15 @@ from openim_config.cli import main
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed entry point in a subprocess: what a user's shell sees."""
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, unset: str = "") -> subprocess.CompletedProcess[str]:
+    """openim-gen in a subprocess, as a user's shell runs it (``unset``: a variable to remove)."""
+    environ = {k: v for k, v in os.environ.items() if k != unset}
     return subprocess.run(
         [sys.executable, "-m", "openim_config", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**environ, **(env or {})},
         timeout=120,
     )
 
@@ -62,15 +63,7 @@ def test_check_needs_no_secret_values_and_prints_none(tmp_path: Path) -> None:
     model = tmp_path / "openim.yaml"
     model.write_text("infra:\n  redis:\n    password: {env: REDIS_PW}\n")
     assert run("build", "-f", str(model), "-o", "out", cwd=tmp_path, env={"REDIS_PW": "s3cr3t-value"}).returncode == 0
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_PW"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "openim_config", "check", "-f", str(model), "-o", "out"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    proc = run("check", "-f", str(model), "-o", "out", cwd=tmp_path, unset="REDIS_PW")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "s3cr3t-value" not in proc.stdout + proc.stderr
 
@@ -91,15 +84,7 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     model = tmp_path / "openim.yaml"
     model.write_text("secret: {env: UNSET_SECRET_FOR_TEST}\n")  # valid model, secret missing at write time
-    env = {k: v for k, v in os.environ.items() if k != "UNSET_SECRET_FOR_TEST"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "openim_config", "build", "-f", str(model), "-o", "out"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    proc = run("build", "-f", str(model), "-o", "out", cwd=tmp_path, unset="UNSET_SECRET_FOR_TEST")
     assert proc.returncode == 2
     assert "environment UNSET_SECRET_FOR_TEST: secret: secret variable is not set" in proc.stderr
     after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
