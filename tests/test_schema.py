@@ -31,3 +31,12 @@ def test_examples_validate_and_name_the_schema(case: str) -> None:
 def test_schema_rejects_unknown_keys() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"infra": {"mongodb": {"bogus": 1}}}, json.loads(SCHEMA.read_text()))
+
+
+def test_schema_describes_secrets_as_users_write_them() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    for ok in ("literal-value", {"env": "OPENIM_SECRET"}, {"file": "/run/secrets/openim"}):
+        jsonschema.validate({"secret": ok}, schema)
+    for bad in ({"literal": "x"}, {"env": "not a name"}, {"env": "A", "file": "/b"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"secret": bad}, schema)

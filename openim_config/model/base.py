@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, SecretStr, model_serializer, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -30,11 +32,20 @@ class SecretRef(BaseModel):
     the literal is a ``SecretStr`` so it never shows in a repr, a log line or an error.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
+    model_config = ConfigDict(extra="forbid")
+
+    literal: SecretStr | None = None
+    env: str | None = None
+    file: str | None = None
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # What a user writes, not the internal shape: a string, {env: NAME} or {file: PATH}.
+        return {
+            "title": "Secret",
+            "description": "A credential: the value itself, {env: VARIABLE} or {file: PATH}.",
             "anyOf": [
-                {"type": "string", "description": "the value itself"},
+                {"type": "string"},
                 {
                     "type": "object",
                     "properties": {"env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
@@ -47,13 +58,8 @@ class SecretRef(BaseModel):
                     "required": ["file"],
                     "additionalProperties": False,
                 },
-            ]
-        },
-    )
-
-    literal: SecretStr | None = None
-    env: str | None = None
-    file: str | None = None
+            ],
+        }
 
     @model_validator(mode="before")
     @classmethod
