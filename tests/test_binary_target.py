@@ -75,3 +75,10 @@ def test_secrets_only_in_root_only_env_files(case: str, built: dict[str, Path]) 
         if path.suffix == ".yml":
             assert path.stat().st_mode & 0o777 == 0o640, path
     assert secret_files > 0
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_unit_scores_ok_in_systemd_security(case: str, built: dict[str, Path]) -> None:
+    scores = {u.name: consumers.systemd_security_score(u) for u in _units(built[case]) if u.suffix == ".service"}
+    assert scores
+    assert {name: s for name, s in scores.items() if s > 1.5} == {}
