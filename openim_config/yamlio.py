@@ -7,6 +7,7 @@ formatting is decided in one place and the same data always gives the same bytes
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -25,9 +26,21 @@ def _represent_none(representer: RoundTripRepresenter, data: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "")
 
 
+# Strings a YAML 1.1 reader (Helm's values loader, older Go and Python YAML libraries) takes
+# for booleans or numbers although a YAML 1.2 dumper may write them bare: `on`, `no`, `y`,
+# `1_000`, `0b11`, `3.8`. Quoting them costs nothing and keeps every reader on the same value.
+_YAML11_AMBIGUOUS = re.compile(
+    r"y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|true|True|TRUE|false|False|FALSE|null|Null|NULL|~"
+    r"|[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?)"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+
+
 def _represent_str(representer: RoundTripRepresenter, data: str) -> Any:
     # Multi-line strings (scripts, embedded files) are far easier to review as blocks.
-    style = "|" if "\n" in data else None
+    if "\n" in data:
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    style = "'" if _YAML11_AMBIGUOUS.fullmatch(data) else None
     return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

@@ -27,10 +27,15 @@ def render(plan: Plan) -> list[Artifact]:
     services: dict[str, Any] = infra_services(plan, target.data_dir, publish=False)
     for component, pairs in infra_secret_env(plan).items():
         artifacts.append(secret(f"secrets/{component}.env", env_file(plan, pairs)))
-    documents = plan.documents["compose"]
+    # Each file is dumped once and mounted into every service that reads it.
+    dumped = {
+        (product, file): yaml_artifact(file, doc, header=HEADER).content
+        for product, docs in plan.documents["compose"].items()
+        for file, doc in docs.items()
+    }
     for svc in plan.services.values():
         for file in svc.files:
-            artifacts.append(yaml_artifact(f"config/{svc.name}/{file}", documents[svc.product][file], header=HEADER))
+            artifacts.append(Artifact(f"config/{svc.name}/{file}", dumped[svc.product, file]))
         if svc.secret_env:
             artifacts.append(secret(f"secrets/{svc.name}.env", env_file(plan, ((e.variable, e.secret_id) for e in svc.secret_env))))
         for inst in svc.instances:

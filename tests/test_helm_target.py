@@ -1,0 +1,302 @@
+"""The Helm target, checked the way a user meets it: through Helm itself (lint, template) and
+strict Kubernetes schema validation of every rendered object (tests/consumers.py)."""
+
+from __future__ import annotations
+
+import base64
+import tarfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openim_config import artifacts, yamlio
+from openim_config.model import OpenIM
+from openim_config.plan import Plan, build_plan
+from openim_config.plan.secrets import resolve
+from openim_config.targets import helm
+from tests import consumers as c
+from tests.scenarios import CASES, SECRET_ENV, plan_case
+
+# Distinctive credentials, so a leak into a non-secret file cannot hide behind a common word.
+LOUD_SECRETS: dict[str, Any] = {
+    "secret": "LEAK-openim-secret",
+    "chat": {"enabled": True, "tokenSecret": "LEAK-chat-token"},
+    "infra": {
+        "mongodb": {"password": "LEAK-mongo-app", "rootPassword": "LEAK-mongo-root"},
+        "redis": {"password": "LEAK-redis"},
+        "minio": {"accessKeyId": "LEAK-minio-id", "secretAccessKey": "LEAK-minio-key"},
+    },
+}
+
+
+def _chart(plan: Plan, root: Path) -> Path:
+    artifacts.write(root, {"helm": helm.render(plan)})
+    return root / "helm"
+
+
+def _model_chart(data: Mapping[str, Any], root: Path) -> tuple[Plan, Path]:
+    plan = build_plan(OpenIM.model_validate(data))
+    return plan, _chart(plan, root)
+
+
+@pytest.fixture(scope="module", params=CASES)
+def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plan, Path]]:
+    """(plan, chart dir) of each golden case, secrets.values.yaml included."""
+    mp = pytest.MonkeyPatch()
+    for key, value in SECRET_ENV.items():
+        mp.setenv(key, value)
+    try:
+        plan = plan_case(request.param)
+        yield plan, _chart(plan, tmp_path_factory.mktemp(f"helm-{request.param}"))
+    finally:
+        mp.undo()
+
+
+def _template(plan: Plan, chart: Path, sets: Mapping[str, str] | None = None, secrets: bool = True) -> list[dict[str, Any]]:
+    target = plan.model.targets.helm
+    values = [chart / helm.SECRETS_FILE] if secrets else []
+    return c.helm_template(chart, target.release, target.namespace, values, sets)
+
+
+def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} rendered"
+    return found[0]
+
+
+def _config(docs: list[dict[str, Any]], plan: Plan, product: str, file: str) -> Any:
+    cm = _one(docs, "ConfigMap", f"{plan.model.targets.helm.release}-{product}-config")
+    return yamlio.load_plain(cm["data"][file])
+
+
+# --------------------------------------------------------------------------- the chart directory
+def test_chart_files(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    arts = {a.path: a for a in helm.render(plan)}
+    assert {"Chart.yaml", "values.yaml", "values.schema.json", ".gitignore", ".helmignore", helm.SECRETS_FILE} <= set(arts)
+    assert {f"templates/services/{name}.yaml" for name in plan.services} <= set(arts)
+    secret = arts[helm.SECRETS_FILE]
+    assert secret.secret and secret.mode == 0o600 and secret.content == b""
+    assert (chart / helm.SECRETS_FILE).stat().st_mode & 0o777 == 0o600
+    assert helm.SECRETS_FILE in arts[".gitignore"].content.decode().splitlines()
+    assert helm.SECRETS_FILE in arts[".helmignore"].content.decode().splitlines()
+    meta = yamlio.load_plain(arts["Chart.yaml"].content.decode())
+    assert meta["apiVersion"] == "v2" and meta["name"] == plan.model.targets.helm.chart_name
+    assert meta["appVersion"] == (plan.model.images.tag or plan.catalog.products["server"].tag)
+
+
+def test_same_plan_same_bytes(golden: tuple[Plan, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    plan, _ = golden
+    first, second = helm.render(plan), helm.render(plan)
+    assert [(a.path, a.mode, a.content) for a in first] == [(a.path, a.mode, a.content) for a in second]
+    for key, value in SECRET_ENV.items():
+        monkeypatch.setenv(key, value)
+    assert [a.data() for a in first if a.secret] == [a.data() for a in second if a.secret]
+
+
+def test_values_layout(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    values = yamlio.load_plain((chart / "values.yaml").read_text())
+    for name, svc in plan.services.items():
+        block = values[helm.values_key(name)]
+        assert block["name"] == name and block["serviceName"] == (svc.discovery_name or name)
+        assert block["replicas"] == len(svc.instances) and block["image"] == svc.image
+        assert block["ports"] == {kind: ports[0] for kind, ports in svc.ports.items()}
+        assert block["configFile"] == plan.catalog.binary_file(name)
+        assert block["secretEnv"] == {e.variable: e.secret_id for e in svc.secret_env}
+    assert helm.values_key("openim-rpc-user") == "openimRpcUser" and helm.values_key("chat-api") == "chatApi"
+    assert set(values["config"]) == {s.product for s in plan.services.values()}
+    assert "etcd" not in values["infra"]
+
+
+def test_helm_reads_values_as_written(golden: tuple[Plan, Path]) -> None:
+    """Helm parses values as YAML 1.1: nothing may turn into a bool, a number or a dropped null."""
+    _, chart = golden
+    for name in ("values.yaml", helm.SECRETS_FILE):
+        assert c.helm_values([chart / name]) == yamlio.load_plain((chart / name).read_text()), name
+
+
+# --------------------------------------------------------------------------- through Helm
+def test_lint_strict(golden: tuple[Plan, Path]) -> None:
+    _, chart = golden
+    c.helm_lint(chart, [chart / helm.SECRETS_FILE])
+
+
+def test_every_manifest_is_valid(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    c.kube_validate(_template(plan, chart))
+
+
+def test_port_set_at_install_reaches_config_container_and_service(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart, {"openimRpcUser.ports.grpc": "10999"})
+    assert _config(docs, plan, "server", "openim-rpc-user.yml")["rpc"]["ports"] == [10999]
+    container = _one(docs, "Deployment", "openim-rpc-user")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "grpc", "containerPort": 10999, "protocol": "TCP"} in container["ports"]
+    assert _one(docs, "Service", "user-rpc-service")["spec"]["ports"][0]["port"] == 10999
+    c.kube_validate(docs)
+
+
+def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart)
+    sa = f"{plan.model.targets.helm.release}-openim"
+    for name, svc in plan.services.items():
+        product = plan.catalog.products[svc.product]
+        spec = _one(docs, "Deployment", name)["spec"]
+        assert spec["replicas"] == len(svc.instances)
+        pod = spec["template"]["spec"]
+        assert pod["serviceAccountName"] == sa and pod["securityContext"]["runAsNonRoot"] is True
+        container = pod["containers"][0]
+        assert "args" not in container and container["image"] == svc.image
+        env = {e["name"]: e for e in container["env"]}
+        assert env["CONFIG_PATH"]["value"] == product.containerConfigDir
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "config")
+        assert mount == {"name": "config", "mountPath": product.containerConfigDir, "readOnly": True}
+        assert {e.variable for e in svc.secret_env} <= set(env)
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert {p["name"]: p["containerPort"] for p in container.get("ports", [])} == {k: v[0] for k, v in svc.ports.items()}
+        services = [d for d in docs if d["kind"] == "Service" and d["spec"]["selector"] == spec["selector"]["matchLabels"]]
+        if not svc.ports:
+            assert services == [], f"{name} listens on nothing and needs no Service"
+            continue
+        (service,) = services
+        assert service["metadata"]["name"] == (svc.discovery_name or name)
+        if "grpc" in svc.ports:
+            assert service["spec"]["ports"][0]["name"] == "grpc", f"{name}: gRPC must be the Service's first port"
+    assert "openim-crontask" not in {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+
+
+def test_discovery_rbac_is_namespaced(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart)
+    kinds = {d["kind"] for d in docs}
+    assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds
+    release = plan.model.targets.helm.release
+    role = _one(docs, "Role", f"{release}-openim-discovery")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["services", "endpoints", "pods"], "verbs": ["get", "list", "watch"]}]
+    binding = _one(docs, "RoleBinding", f"{release}-openim-discovery")
+    assert binding["subjects"][0]["name"] == f"{release}-openim"
+    _one(docs, "ServiceAccount", f"{release}-openim")
+
+
+def test_credentials_only_in_the_secret(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart)
+    secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
+    stored = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert stored == {sid: resolve(plan, sid, SECRET_ENV) for sid in stored}
+    for d in docs:
+        for container in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            for e in container.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                assert ref is None or (ref["name"] == secret["metadata"]["name"] and ref["key"] in stored), e
+    for cm in (d for d in docs if d["kind"] == "ConfigMap"):
+        text = yamlio.dump(cm["data"])
+        assert not [sid for sid, value in stored.items() if len(value) > 4 and value in text]
+
+
+def test_no_credential_outside_the_secret_file(tmp_path: Path) -> None:
+    plan, chart = _model_chart(LOUD_SECRETS, tmp_path)
+    leaked = [str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file() and b"LEAK-" in p.read_bytes()]
+    assert leaked == [helm.SECRETS_FILE]
+    docs = _template(plan, chart)
+    assert [f"{d['kind']}/{d['metadata']['name']}" for d in docs if "LEAK-" in yamlio.dump(d)] == []
+    secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
+    assert base64.b64decode(secret["data"]["mongodbRootPassword"]).decode() == "LEAK-mongo-root"
+
+
+def test_missing_credentials_fail_with_their_name(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    with pytest.raises(AssertionError, match=r"secrets\.\w+ is required: install with -f secrets\.values\.yaml"):
+        _template(plan, chart, secrets=False)
+
+
+def test_existing_secret(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart, {"existingSecret": "my-openim"}, secrets=False)
+    assert [d for d in docs if d["kind"] == "Secret"] == []
+    refs = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for d in docs
+        for ctr in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+        for e in ctr.get("env", [])
+        if "valueFrom" in e
+    }
+    assert refs == {"my-openim"}
+    c.kube_validate(docs)
+
+
+def test_schema_rejects_a_mistyped_port(golden: tuple[Plan, Path]) -> None:
+    _, chart = golden
+    with pytest.raises(AssertionError, match=r"/openimApi/ports/http"):
+        c.helm_lint(chart, [chart / helm.SECRETS_FILE], {"openimApi.ports.http": "ten"})
+
+
+def test_package_leaves_credentials_out(golden: tuple[Plan, Path], tmp_path: Path) -> None:
+    plan, chart = golden
+    hp = pytest.importorskip("helm_python")
+    tgz = Path(hp.package(chart, destination=tmp_path))
+    assert c.helm_load_package(tgz) == plan.model.targets.helm.chart_name
+    with tarfile.open(tgz) as tar:
+        names = {Path(n).name for n in tar.getnames()}
+    assert helm.SECRETS_FILE not in names and "values.yaml" in names
+
+
+# --------------------------------------------------------------------------- model variants
+def test_bundled_infra_is_statefulsets_without_etcd(tmp_path: Path) -> None:
+    data = {"storage": {"kafka-data": {"size": "50Gi", "storageClass": "fast"}, "redis-data": {"existingClaim": "redis-pvc"}}}
+    plan, chart = _model_chart(data, tmp_path)
+    docs = _template(plan, chart)
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"} == {"mongodb", "redis", "kafka", "minio"}
+    assert not [d for d in docs if "etcd" in d["metadata"]["name"]]
+    for name, port in (("mongodb", 27017), ("redis", 6379), ("kafka", 9092), ("minio", 9000)):
+        assert _one(docs, "Service", name)["spec"]["ports"][0]["port"] == port
+    kafka = _one(docs, "StatefulSet", "kafka")["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert kafka["storageClassName"] == "fast" and kafka["resources"]["requests"]["storage"] == "50Gi"
+    redis = _one(docs, "StatefulSet", "redis")["spec"]
+    assert "volumeClaimTemplates" not in redis
+    assert redis["template"]["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "redis-pvc"}}]
+    assert "--requirepass" in redis["template"]["spec"]["containers"][0]["args"][0]
+    mongo_env = {e["name"] for e in _one(docs, "StatefulSet", "mongodb")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_OPENIM_PASSWORD", "MONGO_OPENIM_USERNAME"} <= mongo_env
+    assert _config(docs, plan, "server", "kafka.yml")["address"] == ["kafka:9092"]
+    c.kube_validate(docs)
+
+
+def test_external_infra_is_not_deployed(tmp_path: Path) -> None:
+    data = {"infra": {"mongodb": {"mode": "external", "address": ["db.example.com:27017"]}}}
+    plan, chart = _model_chart(data, tmp_path)
+    docs = _template(plan, chart)
+    assert "mongodb" not in {d["metadata"]["name"] for d in docs if d["kind"] in ("StatefulSet", "Service")}
+    assert _config(docs, plan, "server", "mongodb.yml")["address"] == ["db.example.com:27017"]
+    secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
+    assert "mongodbRootPassword" not in secret["data"] and "mongodbPassword" in secret["data"]
+
+
+def test_without_chat_there_is_no_chat_config(tmp_path: Path) -> None:
+    plan, chart = _model_chart({}, tmp_path)
+    docs = _template(plan, chart)
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"} == {"openim-server-config"}
+    assert not [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] in ("chat-api", "admin-api")]
+
+
+def test_yaml_1_1_words_stay_strings(tmp_path: Path) -> None:
+    data = {"secret": "yes", "chat": {"enabled": True, "adminAccounts": ["y", "off", "0777", "1_000"]}}
+    plan, chart = _model_chart(data, tmp_path)
+    docs = _template(plan, chart)
+    assert _config(docs, plan, "chat", "share.yml")["chatAdmin"] == ["y", "off", "0777", "1_000"]
+    secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
+    assert base64.b64decode(secret["data"]["openimSecret"]).decode() == "yes"
+    # Keys upstream leaves empty stay present, so IMENV_ overrides keep working (FACTS 3.1).
+    assert _config(docs, plan, "server", "openim-rpc-user.yml")["rpc"]["registerIP"] == ""
+
+
+def test_chat_discovers_services_in_the_release_namespace(tmp_path: Path) -> None:
+    _, chart = _model_chart({"chat": {"enabled": True}}, tmp_path)
+    docs = c.helm_template(chart, "im", "team-im", [chart / helm.SECRETS_FILE])
+    cm = _one(docs, "ConfigMap", "im-chat-config")
+    assert yamlio.load_plain(cm["data"]["discovery.yml"])["kubernetes"]["namespace"] == "team-im"
+    assert _one(docs, "RoleBinding", "im-openim-discovery")["subjects"][0]["namespace"] == "team-im"
