@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from openim_config import artifacts, build
+from openim_config import artifacts, build, commands
 from openim_config.errors import OpenIMGenError, UserError
 from openim_config.loader import ENV_PREFIX, Source
 from openim_config.schema import schema_text
@@ -134,6 +134,10 @@ def schema_cmd(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+for _command in commands.ALL:
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

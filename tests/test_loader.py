@@ -78,7 +78,7 @@ def test_every_problem_of_a_run_is_reported_with_its_location(tmp_path: Path) ->
     assert f"{model}:4:5: infra.mongodb.bogus: unknown key" in problems
     assert f"{model}:6:3: log.level: Input should be 1, 2, 3, 4, 5 or 6" in problems
     assert "--set services.openim-api.instances: services.openim-api.instances: Input should be greater than or equal to 1" in problems
-    assert "environment OPENIM_GEN_NOPE: <root>: no key matches 'NOPE' here" in problems
+    assert "environment OPENIM_GEN_NOPE: no key matches 'NOPE' here" in problems
     assert len(problems) == 6
 
 
