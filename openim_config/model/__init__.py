@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict
+from openim_config.model.extras import Fronts, Monitoring
 from openim_config.model.infra import Infra
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
 from openim_config.model.storage import VOLUMES, Volume
@@ -33,4 +34,6 @@ class OpenIM(Strict):
     infra: Infra = Field(default_factory=Infra)
     storage: dict[str, Volume] = Field(default_factory=dict)
     """Per logical volume (`mongodb-data`, ..., `openim-logs`): what differs from the default."""
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    fronts: Fronts = Field(default_factory=Fronts)
     targets: Targets = Field(default_factory=Targets)

@@ -11,6 +11,14 @@ from openim_config.model.base import SecretRef, Strict
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 
 
+class Resources(Strict):
+    """Kubernetes-style requests/limits (`cpu: 500m`, `memory: 512Mi`); Helm uses them as given,
+    the binary target maps limits to systemd (`MemoryMax=`, `CPUQuota=`)."""
+
+    requests: dict[Literal["cpu", "memory"], str] = Field(default_factory=dict)
+    limits: dict[Literal["cpu", "memory"], str] = Field(default_factory=dict)
+
+
 class Service(Strict):
     enabled: bool = True
     instances: int | None = Field(None, ge=1, le=64)
@@ -20,6 +28,10 @@ class Service(Strict):
     upstream's fixed ports, then consecutive ones."""
     image: str | None = None
     """Full image reference overriding `<images.registry>/<image>:<tag>`."""
+    hosts: list[str] = Field(default_factory=list)
+    """Binary target: the host (`targets.binary.hosts[].name`) of each instance, one per
+    instance, or one host for all; default: the first host."""
+    resources: Resources = Field(default_factory=Resources)
 
 
 class AdminUser(Strict):

@@ -7,7 +7,16 @@ from pydantic import Field
 from openim_config.model.base import Strict
 
 
+class Host(Strict):
+    name: str
+    """A DNS-1123 label naming the host; its directory in the output."""
+    address: str
+    """Address the other hosts reach it at (registered in etcd, used for infrastructure)."""
+
+
 class BinaryTarget(Strict):
+    hosts: list[Host] = Field(default_factory=lambda: [Host(name="local", address="127.0.0.1")], min_length=1)
+    """Machines of a bare-metal deployment; bundled infrastructure runs on the first."""
     install_dir: str = "/opt/openim"
     """Binaries are expected in `<installDir>/bin`."""
     config_dir: str = "/etc/openim"

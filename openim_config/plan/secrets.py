@@ -23,6 +23,7 @@ MODEL_SECRETS: dict[str, str] = {
     "minioSecretAccessKey": "infra.minio.secretAccessKey",
     "etcdPassword": "infra.etcd.password",
     "chatAdminTokenSecret": "chat.tokenSecret",
+    "grafanaAdminPassword": "monitoring.grafanaAdminPassword",
 }
 
 

@@ -1,0 +1,31 @@
+"""Optional parts around OpenIM: monitoring and the web fronts."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from openim_config.model.base import SecretRef, Strict
+
+
+class Monitoring(Strict):
+    enabled: bool = False
+    """Prometheus scraping every instance's metrics port, Alertmanager, Grafana, node-exporter."""
+    prometheus_port: int = Field(19090, ge=1, le=65535)
+    alertmanager_port: int = Field(19093, ge=1, le=65535)
+    grafana_port: int = Field(13000, ge=1, le=65535)
+    node_exporter_port: int = Field(19100, ge=1, le=65535)
+    grafana_admin_user: str = "admin"
+    grafana_admin_password: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("openIM123"))
+
+
+class Front(Strict):
+    enabled: bool = False
+    port: int = Field(..., ge=1, le=65535)
+    image: str | None = None
+
+
+class Fronts(Strict):
+    web: Front = Field(default_factory=lambda: Front(port=11001))
+    """openim-web-front: the web client."""
+    admin: Front = Field(default_factory=lambda: Front(port=11002))
+    """openim-admin-front: the chat admin console (needs chat)."""
