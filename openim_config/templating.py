@@ -30,8 +30,8 @@ def _env(target: str) -> jinja2.Environment:
     )
 
 
-def render(target: str, template: str, **context: Any) -> str:
-    return _env(target).get_template(template).render(**context)
+def render(folder: str, template: str, **context: Any) -> str:
+    return _env(folder).get_template(template).render(**context)
 
 
 def static_files(target: str, sub: str) -> list[tuple[str, bytes]]:

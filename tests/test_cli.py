@@ -33,7 +33,7 @@ def test_build_with_no_input_writes_every_target(tmp_path: Path) -> None:
     for target in ("binary", "compose", "helm"):
         assert (tmp_path / "deploy" / target).is_dir()
     assert (tmp_path / "deploy/compose/compose.yaml").is_file()
-    assert (tmp_path / "deploy/binary/etc/systemd/system/openim.target").is_file()
+    assert (tmp_path / "deploy/binary/local/etc/systemd/system/openim.target").is_file()
     assert (tmp_path / "deploy/helm/Chart.yaml").is_file()
 
 

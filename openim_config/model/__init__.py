@@ -10,10 +10,10 @@ from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict
 from openim_config.model.extras import Fronts, Monitoring
 from openim_config.model.infra import Infra
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
-from openim_config.model.storage import VOLUMES, Volume
+from openim_config.model.storage import VOLUME_OWNERS, VOLUMES, Volume
 from openim_config.model.targets import Targets
 
-__all__ = ["DNS1123_LABEL", "VOLUMES", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
+__all__ = ["DNS1123_LABEL", "VOLUMES", "VOLUME_OWNERS", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
 
 
 class OpenIM(Strict):

@@ -8,8 +8,10 @@ from pydantic import Field
 
 from openim_config.model.base import Strict
 
-VOLUMES = ("mongodb-data", "redis-data", "kafka-data", "etcd-data", "minio-data", "openim-logs")
-"""Every logical volume, in a fixed order; `<infra>-data` exists only while that infra is bundled."""
+VOLUMES = ("mongodb-data", "redis-data", "kafka-data", "etcd-data", "minio-data", "openim-logs", "prometheus-data", "grafana-data")
+"""Every logical volume, in a fixed order; `<infra>-data` exists only while that infra is bundled,
+`prometheus-data` and `grafana-data` only with monitoring."""
+VOLUME_OWNERS = {v: v.removesuffix("-data") for v in VOLUMES if v.endswith("-data")} | {"openim-logs": "openim"}
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 

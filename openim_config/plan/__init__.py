@@ -5,7 +5,7 @@ from __future__ import annotations
 from openim_config.catalog import load_catalog
 from openim_config.errors import UserError
 from openim_config.loader import Provenance
-from openim_config.model import VOLUMES, OpenIM, Service, Volume
+from openim_config.model import VOLUME_OWNERS, VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
 from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
 from openim_config.plan.secrets import secret_plans
@@ -44,7 +44,7 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             name=name,
             product=binary.product,
             image=settings.image or f"{model.images.registry}/{catalog.image_name(name)}:{tag}",
-            instances=instances(name, ports[name], instance_count(model, catalog, name)),
+            instances=instances(model, name, ports[name], instance_count(model, catalog, name)),
             ports=ports[name],
             files=files,
             infra=infra,
@@ -55,8 +55,10 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
     infra_map = infra_plans(model, catalog, users)
     volumes: dict[str, VolumePlan] = {}
     for vol in VOLUMES:
-        owner = vol.removesuffix("-data") if vol.endswith("-data") else "openim"
-        if owner != "openim" and not infra_map[owner].bundled:
+        owner = VOLUME_OWNERS[vol]
+        if owner in infra_map and not infra_map[owner].bundled:
+            continue
+        if owner in ("prometheus", "grafana") and not model.monitoring.enabled:
             continue
         v = model.storage.get(vol, Volume())
         volumes[vol] = VolumePlan(

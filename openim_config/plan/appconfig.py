@@ -46,7 +46,9 @@ def api_url(model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour
     if api is None:
         return ""
     port = api.ports["http"][0]
-    host = {"host": "localhost", "compose": compose_name("openim-api", 0, len(api.instances)), "kubernetes": "openim-api"}[flavour]
+    hosts = {h.name: h.address for h in model.targets.binary.hosts}
+    on_host = "localhost" if len(hosts) == 1 else hosts[api.instances[0].host]
+    host = {"host": on_host, "compose": compose_name("openim-api", 0, len(api.instances)), "kubernetes": "openim-api"}[flavour]
     return f"http://{host}:{port}"
 
 
@@ -146,12 +148,26 @@ def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: M
     mn = docs["minio.yml"]
     _set(mn, "bucket", minio.bucket, "minio.yml")
     _set(mn, "internalAddress", infra["minio"].endpoints[flavour][0], "minio.yml")
-    _set(mn, "externalAddress", minio_external(model), "minio.yml")
+    _set(mn, "externalAddress", minio_external(model, flavour), "minio.yml")
     _set(mn, "publicRead", minio.public_read, "minio.yml")
 
 
-def minio_external(model: OpenIM) -> str:
+def minio_routed_by_ingress(model: OpenIM) -> bool:
+    """Kubernetes: the bundled MinIO is reached through the Helm Ingress at ``minioPath`` unless
+    the user gave MinIO an external address of its own."""
     minio = model.infra.minio
+    return model.targets.helm.ingress.enabled and minio.mode == "bundled" and minio.external_address is None
+
+
+def minio_external(model: OpenIM, flavour: Flavour) -> str:
+    """The URL clients upload to and download from (the signing endpoint, FACTS 2.7). With the
+    Helm Ingress it is the Ingress host and MinIO's path there; OpenIM signs for the path
+    without that prefix, which the Ingress strips (rewrite to ``/$2``)."""
+    minio = model.infra.minio
+    if flavour == "kubernetes" and minio_routed_by_ingress(model):
+        ingress = model.targets.helm.ingress
+        scheme = "https" if ingress.tls_secret else "http"
+        return f"{scheme}://{ingress.host}{ingress.minio_path}"
     return minio.external_address or f"http://{model.public_host}:{minio.port}"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from openim_config.catalog import Catalog, PortKind
 from openim_config.errors import Path as KeyPath
@@ -73,8 +75,17 @@ def allocate_ports(model: OpenIM, catalog: Catalog, findings: list[Finding]) -> 
     return {name: {kind: tuple(lst) for kind, lst in kinds.items()} for name, kinds in result.items()}
 
 
-def instances(name: str, ports: dict[PortKind, tuple[int, ...]], count: int) -> tuple[Instance, ...]:
-    return tuple(Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}) for i in range(count))
+def instances(model: OpenIM, name: str, ports: dict[PortKind, tuple[int, ...]], count: int) -> tuple[Instance, ...]:
+    placed = model.services.get(name, Service()).hosts or [model.targets.binary.hosts[0].name]
+    hosts = placed * count if len(placed) == 1 else placed
+    return tuple(Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}, hosts[i]) for i in range(count))
+
+
+def infra_host(model: OpenIM) -> str:
+    """How host processes reach the bundled infrastructure: on one host, localhost (as upstream's
+    defaults say); across several, the first host's address, where it runs."""
+    hosts = model.targets.binary.hosts
+    return "localhost" if len(hosts) == 1 else hosts[0].address
 
 
 def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:
@@ -84,6 +95,41 @@ def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:
     if name == "minio":
         return {"api": model.infra.minio.port, "console": model.infra.minio.console_port}
     return {"client": component.port}
+
+
+@dataclass(frozen=True)
+class ExternalAlias:
+    """Kubernetes: the in-cluster Service that stands for one external address, so the config
+    files name something stable (``targets.helm.externalServices``)."""
+
+    service: str
+    host: str
+    port: int
+    ip: bool
+    """An IP literal (a selector-less Service and an EndpointSlice) or a DNS name (ExternalName)."""
+
+
+def external_aliases(model: OpenIM, name: str) -> list[ExternalAlias]:
+    """The aliases of an external component: ``<name>`` for one address, ``<name>-<i>`` for
+    several. None for etcd (Kubernetes discovery does not use it) nor for a MongoDB replica
+    set (the driver dials the members by the names the set reports)."""
+    component = getattr(model.infra, name)
+    if component.mode != "external" or not model.targets.helm.external_services or name == "etcd":
+        return []
+    if name == "mongodb" and model.infra.mongodb.replica_set:
+        return []
+    aliases = []
+    for i, address in enumerate(component.address):
+        host, _, port = address.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        try:
+            ipaddress.ip_address(host)
+            ip = True
+        except ValueError:
+            ip = False
+        service = name if len(component.address) == 1 else f"{name}-{i}"
+        aliases.append(ExternalAlias(service, host, int(port), ip))
+    return aliases
 
 
 def infra_plans(model: OpenIM, catalog: Catalog, users: dict[str, list[str]]) -> dict[str, InfraPlan]:
@@ -99,13 +145,14 @@ def infra_plans(model: OpenIM, catalog: Catalog, users: dict[str, list[str]]) ->
             first = next(iter(inner.values()))
             host_port = component.port
             endpoints = {
-                "host": (f"localhost:{host_port}",),
+                "host": (f"{infra_host(model)}:{host_port}",),
                 "compose": (f"{name}:{first}",),
                 "kubernetes": (f"{name}:{first}",),
             }
         else:
             addrs = tuple(component.address)
-            endpoints = {"host": addrs, "compose": addrs, "kubernetes": addrs}
+            in_cluster = tuple(f"{a.service}:{a.port}" for a in external_aliases(model, name)) or addrs
+            endpoints = {"host": addrs, "compose": addrs, "kubernetes": in_cluster}
         plans[name] = InfraPlan(
             name=name,
             bundled=bundled,
@@ -143,6 +190,7 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
             host, _, port = addr.rpartition(":")
             if not host or not port.isdigit():
                 yield ("infra", name, "address", i), f"{addr!r} is not host:port"
+    yield from _host_findings(model, catalog)
     if model.infra.mongodb.replica_set and model.infra.mongodb.mode != "external":
         yield ("infra", "mongodb", "replicaSet"), "a replica set name is for an external MongoDB"
     for path, image in _images(model):
@@ -185,3 +233,21 @@ def _describe(path: KeyPath) -> str:
     from openim_config.errors import dotted
 
     return dotted(path)
+
+
+def _host_findings(model: OpenIM, catalog: Catalog) -> Iterator[Finding]:
+    names = [h.name for h in model.targets.binary.hosts]
+    for i, name in enumerate(names):
+        if not DNS1123_LABEL.match(name):
+            yield ("targets", "binary", "hosts", i, "name"), f"{name!r} is not a DNS-1123 label"
+        elif name in names[:i]:
+            yield ("targets", "binary", "hosts", i, "name"), f"host {name!r} is listed twice"
+    for service, settings in model.services.items():
+        if not settings.hosts or service not in catalog.binaries:
+            continue
+        count = instance_count(model, catalog, service)
+        if len(settings.hosts) not in (1, count):
+            yield ("services", service, "hosts"), f"{len(settings.hosts)} host(s) for {count} instance(s); give one, or one per instance"
+        for i, host in enumerate(settings.hosts):
+            if host not in names:
+                yield ("services", service, "hosts", i), f"unknown host {host!r}; hosts: {', '.join(names)}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from openim_config.catalog import Catalog, PortKind
@@ -24,6 +24,8 @@ class Instance:
     service: str
     index: int
     ports: Mapping[PortKind, int]
+    host: str = "local"
+    """Binary target: the name of the host it runs on."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,17 @@ class Plan:
     volumes: Mapping[str, VolumePlan]
     secrets: Mapping[str, SecretPlan]
     documents: Mapping[Flavour, Documents]
+    images: Mapping[str, str] = field(default_factory=dict)
+    """Images of the extras (``prometheus``, ``grafana``, ``web-front``, ...) once moved to a
+    private registry or pinned (``plan.images.rewrite``); read them with ``extra_image``."""
+
+    def extra_image(self, name: str) -> str:
+        """The image of an extra of ``catalog.images`` (monitoring, fronts): as rewritten, else
+        the model's own override, else the release line's pinned image."""
+        if name in self.images:
+            return self.images[name]
+        front = {"web-front": self.model.fronts.web, "admin-front": self.model.fronts.admin}.get(name)
+        return (front.image if front is not None else None) or self.catalog.images[name]
 
     def product_enabled(self, product: str) -> bool:
         return any(s.product == product for s in self.services.values())

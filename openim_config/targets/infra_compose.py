@@ -83,7 +83,7 @@ def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[s
         services["redis"] = svc
     if "kafka" in infra:
         svc = _common(plan, "kafka")
-        external = f"localhost:{model.infra.kafka.port}"
+        external = plan.infra["kafka"].endpoints["host"][0]
         svc.update(
             environment={
                 "KAFKA_CFG_NODE_ID": "0",
@@ -132,6 +132,65 @@ def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[s
     return services
 
 
+def monitoring_services(plan: Plan, data_dir: str, config_dir: str, host_network: bool) -> dict[str, dict[str, Any]]:
+    """Prometheus, Alertmanager, Grafana (no anonymous access) and node-exporter.
+
+    ``host_network``: beside systemd units, they share the host's network and scrape the
+    instances on their host ports; in the compose target they join the compose network."""
+    mon = plan.model.monitoring
+    images = plan.catalog.images
+
+    def base(name: str, port: int, inner: int) -> dict[str, Any]:
+        svc: dict[str, Any] = {"image": images[name], "restart": "unless-stopped", "logging": ROTATED_LOGS, **HARDENING}
+        if host_network:
+            svc["network_mode"] = "host"
+        else:
+            svc["networks"] = ["openim"]
+            svc["ports"] = [f"{port}:{inner}"]
+        return svc
+
+    prom_port = mon.prometheus_port if host_network else 9090
+    prometheus = base("prometheus", mon.prometheus_port, 9090)
+    prometheus.update(
+        command=[
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            f"--web.listen-address=:{prom_port}",
+        ],
+        volumes=[f"{config_dir}:/etc/prometheus:ro", f"{volume_source(plan, 'prometheus-data', data_dir)}:/prometheus"],
+    )
+    alert_port = mon.alertmanager_port if host_network else 9093
+    alertmanager = base("alertmanager", mon.alertmanager_port, 9093)
+    alertmanager.update(
+        command=["--config.file=/etc/alertmanager/alertmanager.yml", f"--web.listen-address=:{alert_port}"],
+        volumes=[f"{config_dir}/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"],
+    )
+    grafana = base("grafana", mon.grafana_port, 3000)
+    grafana.update(
+        environment={
+            "GF_SECURITY_ADMIN_USER": mon.grafana_admin_user,
+            "GF_AUTH_ANONYMOUS_ENABLED": "false",
+            "GF_SERVER_HTTP_PORT": str(mon.grafana_port if host_network else 3000),
+        },
+        env_file=["secrets/grafana.env"],
+        volumes=[f"{volume_source(plan, 'grafana-data', data_dir)}:/var/lib/grafana"],
+    )
+    exporter_port = mon.node_exporter_port if host_network else 9100
+    node_exporter = base("node-exporter", mon.node_exporter_port, 9100)
+    node_exporter.update(
+        command=["--path.procfs=/host/proc", "--path.sysfs=/host/sys", f"--web.listen-address=:{exporter_port}"],
+        volumes=["/proc:/host/proc:ro", "/sys:/host/sys:ro"],
+    )
+    return {"prometheus": prometheus, "alertmanager": alertmanager, "grafana": grafana, "node-exporter": node_exporter}
+
+
+ALERTMANAGER: dict[str, Any] = {
+    # Alerts are visible in Alertmanager's UI; add receivers (mail, chat) here or in the model later.
+    "route": {"receiver": "default", "group_by": ["alertname"]},
+    "receivers": [{"name": "default"}],
+}
+
+
 def infra_secret_env(plan: Plan) -> dict[str, list[tuple[str, str]]]:
     """Per bundled component: the (variable, secret id) pairs its env file holds."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -142,6 +201,8 @@ def infra_secret_env(plan: Plan) -> dict[str, list[tuple[str, str]]]:
         out["redis"] = [("REDIS_PASSWORD", "redisPassword")]
     if "minio" in names:
         out["minio"] = [("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")]
+    if plan.model.monitoring.enabled:
+        out["grafana"] = [("GF_SECURITY_ADMIN_PASSWORD", "grafanaAdminPassword")]
     return out
 
 
