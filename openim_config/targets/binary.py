@@ -209,7 +209,10 @@ def _install_script(plan: Plan, host: str, services: dict[str, ServicePlan], art
         files=files,
         secrets_dir=f"{target.config_dir.rstrip('/')}/secrets",
         config_dirs=sorted("/" + d for d in group_readable if any(f[0].startswith(d + "/") for f in files)),
-        services=[(s.name, unit_name(s.name).removesuffix("@.service"), [i.index for i in s.instances if i.host == host]) for s in services.values()],
+        services=[
+            (s.name, unit_name(s.name).removesuffix("@.service"), [i.index for i in s.instances if i.host == host])
+            for s in services.values()
+        ],
         infra_compose=f"/{infra_root}/compose.yaml" if any(f[0] == f"{infra_root}/compose.yaml" for f in files) else "",
         bin_dir=f"{target.install_dir.rstrip('/')}/bin",
     )
