@@ -88,6 +88,8 @@ def cli() -> None:
 def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
     """Generate the target(s) into OUTPUT/<target>/ (all or nothing)."""
     plan = build.plan_for(Source(files, sets))
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
     rendered = build.render(plan, _targets(target))
     artifacts.write(output, rendered)
     for name, arts in rendered.items():

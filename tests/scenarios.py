@@ -22,6 +22,7 @@ SECRET_ENV = {
     "MONGODB_PASSWORD": "golden-mongo-password",
     "REDIS_PASSWORD": "golden-redis-password",
     "MINIO_SECRET_KEY": "golden-minio-secret",
+    "GRAFANA_ADMIN_PASSWORD": "golden-grafana-admin",
 }
 
 

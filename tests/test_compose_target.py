@@ -62,6 +62,10 @@ def test_published_ports_are_the_client_facing_ones(case: str, normalized: dict[
     ]
     if plan.infra["minio"].bundled:
         expected += [plan.model.infra.minio.port, plan.model.infra.minio.console_port]
+    expected += [f.port for f in (plan.model.fronts.web, plan.model.fronts.admin) if f.enabled]
+    mon = plan.model.monitoring
+    if mon.enabled:
+        expected += [mon.prometheus_port, mon.alertmanager_port, mon.grafana_port, mon.node_exporter_port]
     assert published == sorted(expected)
 
 
@@ -98,3 +102,52 @@ def test_secret_env_files_carry_the_credentials(built: dict[str, Path]) -> None:
 def test_chat_reaches_the_api_by_its_compose_name(built: dict[str, Path]) -> None:
     share = yamlio.load_plain((built["production"] / "compose/config/chat-api/share.yml").read_text())
     assert share["openIM"]["apiURL"] == "http://openim-api:20002"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_volumes_are_the_models_never_anonymous(case: str, normalized: dict[str, dict[str, Any]]) -> None:
+    plan = plan_case(case)
+    compose = normalized[case]
+    named = plan.model.targets.compose.volumes == "named"
+    for name, svc in compose["services"].items():
+        for mount in svc.get("volumes", []):
+            assert mount["type"] in ("bind", "volume"), (name, mount)
+            assert mount.get("source"), f"{name} has an anonymous volume at {mount['target']}"
+            if mount["type"] == "volume":
+                assert named and mount["source"] in plan.volumes
+    if named:
+        assert set(compose["volumes"]) == set(plan.volumes)
+
+
+def test_minio_bucket_is_created_before_openim_uses_it(normalized: dict[str, dict[str, Any]]) -> None:
+    services = normalized["default"]["services"]
+    init = services["minio-init"]
+    assert init["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert "mc mb --ignore-existing" in " ".join(init["entrypoint"])
+    assert services["openim-rpc-third"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+
+
+def test_monitoring_is_behind_its_profile_and_grafana_has_no_anonymous_admin(built: dict[str, Path]) -> None:
+    path = built["production"] / "compose" / "compose.yaml"
+    assert "prometheus" not in consumers.compose_config(path, profiles=())["services"]
+    services = consumers.compose_config(path, profiles=("monitoring",))["services"]
+    assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == SECRET_ENV["GRAFANA_ADMIN_PASSWORD"]
+    prom = yamlio.load_plain((built["production"] / "compose/monitoring/prometheus.yml").read_text())
+    targets = {t for job in prom["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
+    plan = plan_case("production")
+    for svc in plan.services.values():
+        for inst in svc.instances:
+            if "metrics" in inst.ports:
+                name = svc.name if len(svc.instances) == 1 else f"{svc.name}-{inst.index}"
+                assert f"{name}:{inst.ports['metrics']}" in targets
+
+
+def test_web_fronts_are_optional(normalized: dict[str, dict[str, Any]]) -> None:
+    assert "openim-web-front" not in normalized["default"]["services"]
+    fronts = normalized["production"]["services"]
+    assert fronts["openim-admin-front"]["ports"][0]["published"] == "11002"
+
+
+def test_gateway_gets_a_large_file_limit(normalized: dict[str, dict[str, Any]]) -> None:
+    assert normalized["default"]["services"]["openim-msggateway"]["ulimits"]["nofile"]["soft"] >= 100000

@@ -18,14 +18,22 @@ class Monitoring(Strict):
     grafana_admin_password: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("openIM123"))
 
 
-class Front(Strict):
+class WebFront(Strict):
     enabled: bool = False
-    port: int = Field(..., ge=1, le=65535)
+    port: int = Field(11001, ge=1, le=65535)
+    """Host port of the web client (container port 80)."""
+    image: str | None = None
+
+
+class AdminFront(Strict):
+    enabled: bool = False
+    port: int = Field(11002, ge=1, le=65535)
+    """Host port of the admin console (container port 80)."""
     image: str | None = None
 
 
 class Fronts(Strict):
-    web: Front = Field(default_factory=lambda: Front(port=11001))
+    web: WebFront = Field(default_factory=WebFront)
     """openim-web-front: the web client."""
-    admin: Front = Field(default_factory=lambda: Front(port=11002))
+    admin: AdminFront = Field(default_factory=AdminFront)
     """openim-admin-front: the chat admin console (needs chat)."""

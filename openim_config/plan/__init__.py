@@ -71,4 +71,14 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             existing_claim=v.existing_claim,
         )
     documents = {f: build_documents(model, catalog, services, infra_map, f) for f in FLAVOURS}
-    return Plan(model, catalog, services, infra_map, volumes, secrets, documents)
+    return Plan(model, catalog, services, infra_map, volumes, secrets, documents, tuple(_warnings(model)))
+
+
+def _warnings(model: OpenIM) -> list[str]:
+    out = []
+    if model.public_host in ("127.0.0.1", "localhost", "::1") and not model.infra.minio.external_address:
+        out.append(
+            f"publicHost is {model.public_host}: MinIO links (http://{model.public_host}:{model.infra.minio.port}) only work on this "
+            "machine; set publicHost (or infra.minio.externalAddress) to what apps and browsers reach"
+        )
+    return out

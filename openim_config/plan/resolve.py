@@ -191,6 +191,8 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
             if not host or not port.isdigit():
                 yield ("infra", name, "address", i), f"{addr!r} is not host:port"
     yield from _host_findings(model, catalog)
+    if model.fronts.admin.enabled and not model.chat.enabled:
+        yield ("fronts", "admin", "enabled"), "the admin front manages chat: enable chat too"
     if model.infra.mongodb.replica_set and model.infra.mongodb.mode != "external":
         yield ("infra", "mongodb", "replicaSet"), "a replica set name is for an external MongoDB"
     for path, image in _images(model):
@@ -219,6 +221,21 @@ def _port_collisions(model: OpenIM, ports: dict[str, dict[PortKind, tuple[int, .
         for listener, port in _infra_host_ports(model, name).items():
             key = "consolePort" if listener == "console" else "port"
             host.setdefault(port, ("infra", name, key))
+    extras: list[tuple[KeyPath, int]] = [
+        (("fronts", key, "port"), front.port) for key, front in (("web", model.fronts.web), ("admin", model.fronts.admin)) if front.enabled
+    ]
+    if model.monitoring.enabled:
+        mon = model.monitoring
+        extras += [
+            (("monitoring", "prometheusPort"), mon.prometheus_port),
+            (("monitoring", "alertmanagerPort"), mon.alertmanager_port),
+            (("monitoring", "grafanaPort"), mon.grafana_port),
+            (("monitoring", "nodeExporterPort"), mon.node_exporter_port),
+        ]
+    for path, port in extras:
+        if port in host:
+            yield path, f"port {port} is already used by {_describe(host[port])} on the same host"
+        host.setdefault(port, path)
     for name, kinds in ports.items():
         for kind, lst in kinds.items():
             for i, port in enumerate(lst):

@@ -96,6 +96,8 @@ class Plan:
     volumes: Mapping[str, VolumePlan]
     secrets: Mapping[str, SecretPlan]
     documents: Mapping[Flavour, Documents]
+    warnings: tuple[str, ...] = ()
+    """Valid but probably not what the operator wants; `build` prints them."""
     images: Mapping[str, str] = field(default_factory=dict)
     """Images of the extras (``prometheus``, ``grafana``, ``web-front``, ...) once moved to a
     private registry or pinned (``plan.images.rewrite``); read them with ``extra_image``."""

@@ -15,8 +15,11 @@ ROTATED_LOGS = {"driver": "json-file", "options": {"max-size": "100m", "max-file
 HARDENING: dict[str, Any] = {"security_opt": ["no-new-privileges:true"]}
 
 
-def volume_source(plan: Plan, volume: str, data_dir: str) -> str:
-    """Host side of a bind mount for a logical volume, relative to compose.yaml or absolute."""
+def volume_source(plan: Plan, volume: str, data_dir: str | None) -> str:
+    """Source of a mount for a logical volume: with a data dir, a host directory (relative to
+    compose.yaml or absolute); with ``None``, the named volume of the same name."""
+    if data_dir is None:
+        return volume
     given = plan.volumes[volume].host_path
     if given and given.startswith("/"):
         return given
@@ -38,7 +41,7 @@ def _common(plan: Plan, name: str) -> dict[str, Any]:
     }
 
 
-def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[str, Any]]:
+def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str, dict[str, Any]]:
     """Compose services for every bundled component; ``publish`` exposes each on its host port."""
     model = plan.model
     services: dict[str, dict[str, Any]] = {}
@@ -129,16 +132,26 @@ def infra_services(plan: Plan, data_dir: str, publish: bool) -> dict[str, dict[s
             healthcheck=_healthcheck(["CMD", "mc", "ready", "local"], "5s"),
         )
         services["minio"] = svc
+        # One-shot: create the bucket OpenIM uses (idempotent), then exit 0.
+        init = _common(plan, "minio")
+        init.update(
+            restart="no",
+            entrypoint=["sh", "-c", MINIO_INIT],
+            environment={"MINIO_BUCKET": minio.bucket, "MINIO_PUBLIC_READ": "true" if minio.public_read else "false"},
+            env_file=["secrets/minio.env"],
+            depends_on={"minio": {"condition": "service_healthy"}},
+        )
+        services["minio-init"] = init
     return services
 
 
-def monitoring_services(plan: Plan, data_dir: str, config_dir: str, host_network: bool) -> dict[str, dict[str, Any]]:
+def monitoring_services(plan: Plan, data_dir: str | None, config_dir: str, host_network: bool) -> dict[str, dict[str, Any]]:
     """Prometheus, Alertmanager, Grafana (no anonymous access) and node-exporter.
 
     ``host_network``: beside systemd units, they share the host's network and scrape the
     instances on their host ports; in the compose target they join the compose network."""
     mon = plan.model.monitoring
-    images = plan.catalog.images
+    images = {name: plan.extra_image(name) for name in plan.catalog.images}
 
     def base(name: str, port: int, inner: int) -> dict[str, Any]:
         svc: dict[str, Any] = {"image": images[name], "restart": "unless-stopped", "logging": ROTATED_LOGS, **HARDENING}
@@ -221,4 +234,11 @@ if (!d.getUser(process.env.MONGO_OPENIM_USERNAME)) {
                 roles: [{role: "readWrite", db: process.env.MONGO_INITDB_DATABASE}]});
 }'
 wait
+"""
+
+
+MINIO_INIT = """\
+mc alias set local http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null
+mc mb --ignore-existing "local/$$MINIO_BUCKET"
+if [ "$$MINIO_PUBLIC_READ" = true ]; then mc anonymous set download "local/$$MINIO_BUCKET"; fi
 """
