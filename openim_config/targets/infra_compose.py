@@ -41,6 +41,14 @@ def _common(plan: Plan, name: str) -> dict[str, Any]:
     }
 
 
+def _bitnami_user(svc: dict[str, Any], data_dir: str | None) -> None:
+    """Bitnami images run as uid 1001 and cannot write a bind-mounted directory Docker created
+    as root (upstream runs Kafka as root for this reason). Named volumes take the image's
+    ownership, so there they keep their unprivileged user."""
+    if data_dir is not None:
+        svc["user"] = "root"
+
+
 def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str, dict[str, Any]]:
     """Compose services for every bundled component; ``publish`` exposes each on its host port."""
     model = plan.model
@@ -105,6 +113,7 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         )
         if publish:
             svc["ports"] = [f"{model.infra.kafka.port}:9094"]
+        _bitnami_user(svc, data_dir)
         services["kafka"] = svc
     if "etcd" in infra:
         svc = _common(plan, "etcd")
@@ -120,6 +129,7 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         )
         if publish:
             svc["ports"] = [f"{model.infra.etcd.port}:2379"]
+        _bitnami_user(svc, data_dir)
         services["etcd"] = svc
     if "minio" in infra:
         minio = model.infra.minio
