@@ -77,7 +77,7 @@ def test_processes_wait_for_healthy_infrastructure(case: str, normalized: dict[s
         assert "healthcheck" in services[infra.name]
     api = services["openim-api"]
     bundled = {i.name for i in plan.bundled()}
-    assert {k for k, v in api["depends_on"].items() if v["condition"] == "service_healthy"} == bundled
+    assert {k for k, v in api.get("depends_on", {}).items() if v["condition"] == "service_healthy"} == bundled
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -107,8 +107,9 @@ class Plan:
         the model's own override, else the release line's pinned image."""
         if name in self.images:
             return self.images[name]
-        front = {"web-front": self.model.fronts.web, "admin-front": self.model.fronts.admin}.get(name)
-        return (front.image if front is not None else None) or self.catalog.images[name]
+        fronts = self.model.fronts
+        override = {"web-front": fronts.web.image, "admin-front": fronts.admin.image}.get(name)
+        return override or self.catalog.images[name]
 
     def product_enabled(self, product: str) -> bool:
         return any(s.product == product for s in self.services.values())
