@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import base64
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openim_config import artifacts, yamlio
-from openim_config.model import OpenIM
-from openim_config.plan import Plan, build_plan
+from openim_config import yamlio
+from openim_config.plan import Plan
 from openim_config.plan.secrets import resolve
 from openim_config.targets import helm
 from tests import consumers as c
+from tests.helm_support import chart as _chart
+from tests.helm_support import config as _config
+from tests.helm_support import model_chart as _model_chart
+from tests.helm_support import one as _one
+from tests.helm_support import template as _template
+from tests.helm_support import validate as _validate
 from tests.scenarios import CASES, SECRET_ENV, plan_case
 
 # Distinctive credentials, so a leak into a non-secret file cannot hide behind a common word.
@@ -31,16 +36,6 @@ LOUD_SECRETS: dict[str, Any] = {
 }
 
 
-def _chart(plan: Plan, root: Path) -> Path:
-    artifacts.write(root, {"helm": helm.render(plan)})
-    return root / "helm"
-
-
-def _model_chart(data: Mapping[str, Any], root: Path) -> tuple[Plan, Path]:
-    plan = build_plan(OpenIM.model_validate(data))
-    return plan, _chart(plan, root)
-
-
 @pytest.fixture(scope="module", params=CASES)
 def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plan, Path]]:
     """(plan, chart dir) of each golden case, secrets.values.yaml included."""
@@ -52,23 +47,6 @@ def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield plan, _chart(plan, tmp_path_factory.mktemp(f"helm-{request.param}"))
     finally:
         mp.undo()
-
-
-def _template(plan: Plan, chart: Path, sets: Mapping[str, str] | None = None, secrets: bool = True) -> list[dict[str, Any]]:
-    target = plan.model.targets.helm
-    values = [chart / helm.SECRETS_FILE] if secrets else []
-    return c.helm_template(chart, target.release, target.namespace, values, sets)
-
-
-def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)} rendered"
-    return found[0]
-
-
-def _config(docs: list[dict[str, Any]], plan: Plan, product: str, file: str) -> Any:
-    cm = _one(docs, "ConfigMap", f"{plan.model.targets.helm.release}-{product}-config")
-    return yamlio.load_plain(cm["data"][file])
 
 
 # --------------------------------------------------------------------------- the chart directory
@@ -126,7 +104,7 @@ def test_lint_strict(golden: tuple[Plan, Path]) -> None:
 
 def test_every_manifest_is_valid(golden: tuple[Plan, Path]) -> None:
     plan, chart = golden
-    c.kube_validate(_template(plan, chart))
+    _validate(_template(plan, chart))
 
 
 def test_port_set_at_install_reaches_config_container_and_service(golden: tuple[Plan, Path]) -> None:
@@ -136,7 +114,22 @@ def test_port_set_at_install_reaches_config_container_and_service(golden: tuple[
     container = _one(docs, "Deployment", "openim-rpc-user")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "grpc", "containerPort": 10999, "protocol": "TCP"} in container["ports"]
     assert _one(docs, "Service", "user-rpc-service")["spec"]["ports"][0]["port"] == 10999
-    c.kube_validate(docs)
+    _validate(docs)
+
+
+def test_gateway_port_set_at_install_reaches_config_probe_service_and_ingress(golden: tuple[Plan, Path]) -> None:
+    plan, chart = golden
+    docs = _template(plan, chart, {"openimMsggateway.ports.ws": "20999", "ingress.enabled": "true"})
+    assert _config(docs, plan, "server", "openim-msggateway.yml")["longConnSvr"]["ports"] == [20999]
+    container = _one(docs, "Deployment", "openim-msggateway")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "ws", "containerPort": 20999, "protocol": "TCP"} in container["ports"]
+    assert container["readinessProbe"]["tcpSocket"]["port"] in {p["name"] for p in container["ports"]}
+    service = _one(docs, "Service", "messagegateway-rpc-service")["spec"]["ports"]
+    assert {"name": "ws", "port": 20999, "targetPort": "ws", "protocol": "TCP"} in service
+    ingress = next(d for d in docs if d["kind"] == "Ingress" and d["metadata"]["name"].endswith("-openim"))
+    backends = [p["backend"]["service"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    assert {"name": "messagegateway-rpc-service", "port": {"name": "ws"}} in backends
+    _validate(docs)
 
 
 def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
@@ -158,7 +151,7 @@ def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
         assert {e.variable for e in svc.secret_env} <= set(env)
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert {p["name"]: p["containerPort"] for p in container.get("ports", [])} == {k: v[0] for k, v in svc.ports.items()}
-        services = [d for d in docs if d["kind"] == "Service" and d["spec"]["selector"] == spec["selector"]["matchLabels"]]
+        services = [d for d in docs if d["kind"] == "Service" and d["spec"].get("selector") == spec["selector"]["matchLabels"]]
         if not svc.ports:
             assert services == [], f"{name} listens on nothing and needs no Service"
             continue
@@ -226,7 +219,7 @@ def test_existing_secret(golden: tuple[Plan, Path]) -> None:
         if "valueFrom" in e
     }
     assert refs == {"my-openim"}
-    c.kube_validate(docs)
+    _validate(docs)
 
 
 def test_schema_rejects_a_mistyped_port(golden: tuple[Plan, Path]) -> None:
@@ -263,17 +256,20 @@ def test_bundled_infra_is_statefulsets_without_etcd(tmp_path: Path) -> None:
     mongo_env = {e["name"] for e in _one(docs, "StatefulSet", "mongodb")["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_OPENIM_PASSWORD", "MONGO_OPENIM_USERNAME"} <= mongo_env
     assert _config(docs, plan, "server", "kafka.yml")["address"] == ["kafka:9092"]
-    c.kube_validate(docs)
+    _validate(docs)
 
 
-def test_external_infra_is_not_deployed(tmp_path: Path) -> None:
+def test_external_infra_is_reached_by_a_stable_in_cluster_name(tmp_path: Path) -> None:
     data = {"infra": {"mongodb": {"mode": "external", "address": ["db.example.com:27017"]}}}
     plan, chart = _model_chart(data, tmp_path)
     docs = _template(plan, chart)
-    assert "mongodb" not in {d["metadata"]["name"] for d in docs if d["kind"] in ("StatefulSet", "Service")}
-    assert _config(docs, plan, "server", "mongodb.yml")["address"] == ["db.example.com:27017"]
+    assert "mongodb" not in {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"}
+    service = _one(docs, "Service", "mongodb")["spec"]
+    assert service["type"] == "ExternalName" and service["externalName"] == "db.example.com" and "selector" not in service
+    assert _config(docs, plan, "server", "mongodb.yml")["address"] == ["mongodb:27017"]
     secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
     assert "mongodbRootPassword" not in secret["data"] and "mongodbPassword" in secret["data"]
+    _validate(docs)
 
 
 def test_without_chat_there_is_no_chat_config(tmp_path: Path) -> None:

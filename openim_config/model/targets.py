@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from openim_config.model.base import Strict
@@ -31,13 +33,41 @@ class ComposeTarget(Strict):
     """Compose project name (`name:`), a DNS-1123 label."""
     data_dir: str = "./data"
     """Where bind-mounted volumes live; relative paths are relative to compose.yaml."""
+    volumes: Literal["bind", "named"] = "bind"
+    """`bind`: each logical volume is a directory under `dataDir` (or its `hostPath`);
+    `named`: a Docker named volume `<project>_<volume>` managed by Docker."""
 
 
 class Ingress(Strict):
     enabled: bool = False
+    """One Ingress host for the client-facing listeners: the API at `/api`, the gateway's
+    websocket at `/msg_gateway`, and with chat the chat and admin APIs at `/chat` and
+    `/complete_admin`."""
     host: str = "openim.example.com"
     class_name: str = "nginx"
+    """Ingress class; with `nginx` the chart adds the rewrite and websocket-timeout annotations."""
     tls_secret: str | None = None
+    """A `kubernetes.io/tls` Secret for `host`; set, the Ingress serves HTTPS."""
+    minio_path: str = Field("/im-minio-api", pattern=r"^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+    """Path the bundled MinIO is routed at when `infra.minio.externalAddress` is not set;
+    MinIO's external address then becomes `http(s)://<host><minioPath>`."""
+
+
+class AntiAffinity(Strict):
+    services: Literal["preferred", "required", "none"] = "preferred"
+    """Spread the replicas of each OpenIM service across nodes."""
+    infra: Literal["preferred", "required", "none"] = "preferred"
+    """Keep the bundled MongoDB, Redis, Kafka and MinIO on different nodes; `required` needs
+    as many schedulable nodes as bundled components."""
+
+
+class ServiceMonitor(Strict):
+    enabled: bool = False
+    """One Prometheus-operator ServiceMonitor per service with a metrics port (needs the
+    `monitoring.coreos.com` CRDs)."""
+    interval: str = Field("30s", pattern=r"^[0-9]+(ms|s|m|h)$")
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Labels your Prometheus selects ServiceMonitors by, e.g. `release: kube-prometheus-stack`."""
 
 
 class HelmTarget(Strict):
@@ -47,6 +77,21 @@ class HelmTarget(Strict):
     chart_name: str = "openim"
     storage_class: str | None = None
     ingress: Ingress = Field(default_factory=Ingress)
+    external_services: bool = True
+    """External infrastructure gets an in-cluster Service (`<component>`, or `<component>-<i>`
+    per address): an ExternalName for a DNS name, a selector-less Service with an
+    EndpointSlice for an IP. The config files name those Services, so moving a database
+    changes one object. `false`: the config files name the external addresses themselves
+    (when TLS certificates or virtual hosts must match them). A MongoDB replica set is reached
+    by its members' own names."""
+    anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity)
+    network_policies: bool = False
+    """NetworkPolicies admitting only the traffic the topology needs: gRPC and HTTP between
+    OpenIM pods, each bundled component from the services that use it, client-facing ports
+    and metrics from anywhere (narrow them in values: `networkPolicy`)."""
+    pod_disruption_budgets: bool = False
+    """A PodDisruptionBudget (`maxUnavailable: 1`) for every service with two replicas or more."""
+    service_monitor: ServiceMonitor = Field(default_factory=ServiceMonitor)
 
 
 class Targets(Strict):

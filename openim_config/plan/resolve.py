@@ -215,35 +215,32 @@ def _images(model: OpenIM) -> Iterator[tuple[KeyPath, str]]:
 
 
 def _port_collisions(model: OpenIM, ports: dict[str, dict[PortKind, tuple[int, ...]]]) -> Iterator[Finding]:
-    """Binary target: every listener shares the host. Compose: every published port does."""
-    host: dict[int, KeyPath] = {}
+    """Binary target: every listener shares the host. Compose: every published port does.
+    The first claim of a port wins; every later one is reported against it."""
+    claims: list[tuple[KeyPath, int]] = []
     for name in INFRA:
         for listener, port in _infra_host_ports(model, name).items():
-            key = "consolePort" if listener == "console" else "port"
-            host.setdefault(port, ("infra", name, key))
-    extras: list[tuple[KeyPath, int]] = [
-        (("fronts", key, "port"), front.port) for key, front in (("web", model.fronts.web), ("admin", model.fronts.admin)) if front.enabled
-    ]
+            claims.append((("infra", name, "consolePort" if listener == "console" else "port"), port))
+    for key, front in (("web", model.fronts.web), ("admin", model.fronts.admin)):
+        if front.enabled:
+            claims.append((("fronts", key, "port"), front.port))
     if model.monitoring.enabled:
         mon = model.monitoring
-        extras += [
+        claims += [
             (("monitoring", "prometheusPort"), mon.prometheus_port),
             (("monitoring", "alertmanagerPort"), mon.alertmanager_port),
             (("monitoring", "grafanaPort"), mon.grafana_port),
             (("monitoring", "nodeExporterPort"), mon.node_exporter_port),
         ]
-    for path, port in extras:
-        if port in host:
-            yield path, f"port {port} is already used by {_describe(host[port])} on the same host"
-        host.setdefault(port, path)
     for name, kinds in ports.items():
         for kind, lst in kinds.items():
-            for i, port in enumerate(lst):
-                path: KeyPath = ("services", name, "ports", kind, i)
-                if port in host:
-                    yield path, f"port {port} is already used by {_describe(host[port])} on the same host"
-                else:
-                    host[port] = path
+            claims += [(("services", name, "ports", kind, i), port) for i, port in enumerate(lst)]
+    owner: dict[int, KeyPath] = {}
+    for path, port in claims:
+        if port in owner:
+            yield path, f"port {port} is already used by {_describe(owner[port])} on the same host"
+        else:
+            owner[port] = path
 
 
 def _describe(path: KeyPath) -> str:

@@ -37,7 +37,12 @@ spec:
         {{- include "openim.labels" $labels | nindent 8 }}
       annotations:
         checksum/config: {{ include "openim.configData" (dict "root" $root "product" $svc.product) | sha256sum }}
+        checksum/secret: {{ include "openim.secretChecksum" (dict "root" $root "env" ($svc.secretEnv | default dict)) }}
     spec:
+      {{- with include "openim.antiAffinity" (dict "root" $root "mode" $root.Values.antiAffinity.services "components" (list $svc.name)) }}
+      affinity:
+        {{- . | nindent 8 }}
+      {{- end }}
       serviceAccountName: {{ include "openim.serviceAccountName" $root }}
       # The loader detects Kubernetes by the mounted service account token, and discovery reads Endpoints with it.
       automountServiceAccountToken: true

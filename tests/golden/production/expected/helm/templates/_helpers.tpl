@@ -92,6 +92,12 @@ kubernetes.namespace (where present) set to the release namespace. (dict "root" 
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- /* MinIO behind the Ingress: the address clients sign for follows the Ingress host and path. */ -}}
+{{- $ingress := $root.Values.ingress -}}
+{{- if and (eq .product "server") $ingress.enabled $ingress.minio.enabled $root.Values.infra.minio.enabled (hasKey $docs "minio.yml") -}}
+{{- $scheme := ternary "https" "http" (not (empty $ingress.tlsSecret)) -}}
+{{- $_ := set (index $docs "minio.yml") "externalAddress" (printf "%s://%s%s" $scheme $ingress.host $ingress.minio.path) -}}
+{{- end -}}
 {{- /* Kubernetes discovery looks Services up in the namespace the release is installed in. */ -}}
 {{- $discovery := get $docs "discovery.yml" | default dict -}}
 {{- if kindIs "map" $discovery.kubernetes -}}
@@ -121,11 +127,72 @@ volumeClaimTemplates:
 {{- end }}
 {{- end -}}
 
-{{- define "openim.claimVolume" -}}
-{{- with .persistence.existingClaim }}
+{{/* Pod volumes of a bundled component: its existing claim, and /tmp when the root filesystem is read-only. (dict "infra" . "tmp" true) */}}
+{{- define "openim.infraVolumes" -}}
+{{- $volumes := list -}}
+{{- with .infra.persistence.existingClaim -}}
+{{- $volumes = append $volumes (dict "name" "data" "persistentVolumeClaim" (dict "claimName" .)) -}}
+{{- end -}}
+{{- if .tmp -}}
+{{- $volumes = append $volumes (dict "name" "tmp" "emptyDir" (dict)) -}}
+{{- end -}}
+{{- if $volumes }}
 volumes:
-  - name: data
-    persistentVolumeClaim:
-      claimName: {{ . }}
+  {{- toYaml $volumes | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Hash of the credentials a pod reads, as a pod annotation: a changed value changes the pod
+template, so the pods roll. (dict "root" $ "env" {VARIABLE: secretId}). With existingSecret the
+values are not known here: the name is hashed, and a changed Secret needs a restart of its own.
+*/}}
+{{- define "openim.secretChecksum" -}}
+{{- $secrets := .root.Values.secrets | default dict -}}
+{{- $data := dict "secretName" (include "openim.secretName" .root) -}}
+{{- range $variable, $id := .env -}}
+{{- $_ := set $data $id (toString (index $secrets $id | default "")) -}}
+{{- end -}}
+{{- toJson $data | sha256sum -}}
+{{- end -}}
+
+{{/*
+Pod anti-affinity on kubernetes.io/hostname against the pods of the given components of this
+release: (dict "root" $ "mode" "preferred|required|none" "components" (list "mongodb" ...)).
+*/}}
+{{- define "openim.antiAffinity" -}}
+{{- $selector := dict "matchExpressions" (list (dict "key" "app.kubernetes.io/instance" "operator" "In" "values" (list .root.Release.Name)) (dict "key" "app.kubernetes.io/component" "operator" "In" "values" .components)) -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" $selector -}}
+{{- if eq .mode "preferred" -}}
+{{- toYaml (dict "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term)))) -}}
+{{- else if eq .mode "required" -}}
+{{- toYaml (dict "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term))) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Components of the bundled infrastructure: the set infra pods keep apart from. */}}
+{{- define "openim.infraComponents" -}}
+{{- $names := list -}}
+{{- range $name, $infra := .Values.infra -}}
+{{- if $infra.enabled -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/*
+The pod-level extras every bundled component shares: checksum of its credentials and anti-affinity.
+(dict "root" $ "infra" .) -- rendered under spec.template.
+*/}}
+{{- define "openim.infraPodMeta" -}}
+annotations:
+  checksum/secret: {{ include "openim.secretChecksum" (dict "root" .root "env" (.infra.secretEnv | default dict)) }}
+{{- end -}}
+
+{{- define "openim.infraAffinity" -}}
+{{- with include "openim.antiAffinity" (dict "root" .root "mode" .root.Values.antiAffinity.infra "components" (include "openim.infraComponents" .root | fromJsonArray)) }}
+affinity:
+  {{- . | nindent 2 }}
 {{- end }}
 {{- end -}}

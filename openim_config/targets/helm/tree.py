@@ -1,0 +1,165 @@
+"""One description of the chart's values, read three ways: the plain data Helm gets, the
+commented ``values.yaml`` a person reads, and the ``values.schema.json`` Helm checks.
+
+Each key is declared once, with its value, a one-line comment and its JSON Schema, so the
+three cannot drift apart: a key without a comment or a schema cannot be written.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+__all__ = ["Block", "Node", "Value", "commented", "dump_json", "hoist_repeats", "plain", "schema", "shape_schema"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """A leaf: a scalar, or a list or map whose entries the schema states (not commented one by one)."""
+
+    doc: str
+    value: Any
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A map of named keys, each commented; no other key is allowed."""
+
+    doc: str
+    fields: Mapping[str, Node]
+
+
+Node = Value | Block
+
+INDENT = 2
+WIDTH = 100
+"""Comment lines are wrapped at this width (the indentation included)."""
+
+
+def plain(node: Node) -> Any:
+    """The values as Helm receives them."""
+    if isinstance(node, Value):
+        return node.value
+    return {key: plain(child) for key, child in node.fields.items()}
+
+
+def commented(node: Block, depth: int = 0) -> CommentedMap:
+    """The values with each key's comment on the lines above it."""
+    out = CommentedMap()
+    for key, child in node.fields.items():
+        out[key] = commented(child, depth + 1) if isinstance(child, Block) else child.value
+        width = WIDTH - depth * INDENT - 2
+        lines = [line for paragraph in child.doc.splitlines() for line in textwrap.wrap(paragraph, width, break_on_hyphens=False)]
+        out.yaml_set_comment_before_after_key(key, before="\n".join(lines), indent=depth * INDENT)
+    return out
+
+
+def schema(node: Node) -> dict[str, Any]:
+    """JSON Schema (draft-07, what Helm validates with) of the values."""
+    if isinstance(node, Value):
+        return {"description": node.doc, **node.schema}
+    out: dict[str, Any] = {"description": node.doc, "type": "object", "properties": {k: schema(c) for k, c in node.fields.items()}}
+    if node.fields:
+        out["required"] = list(node.fields)
+    out["additionalProperties"] = False
+    return out
+
+
+def shape_schema(value: Any) -> dict[str, Any]:
+    """The schema of a document by its own shape: the types upstream's defaults have. An empty
+    value (``None``, written as ``""`` for Helm) takes anything: upstream leaves the type open."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, Mapping):
+        return {
+            "type": "object",
+            "properties": {str(k): shape_schema(v) for k, v in value.items()},
+            "additionalProperties": False,
+        }
+    if isinstance(value, list | tuple):
+        items = [shape_schema(v) for v in value]
+        same = items[0] if items and all(i == items[0] for i in items) else None
+        return {"type": "array", "items": same} if same else {"type": "array"}
+    raise TypeError(f"no schema for {type(value).__name__}")
+
+
+def hoist_repeats(root: dict[str, Any]) -> dict[str, Any]:
+    """Each object shape that occurs more than once (upstream's notification and webhook
+    sections) written once under ``definitions``, named by the first key it appears at, and
+    referenced elsewhere: the same schema, a fraction of the lines to review."""
+
+    def shape_key(node: Any) -> str | None:
+        if isinstance(node, dict) and node.get("type") == "object" and node.get("properties") and "description" not in node:
+            return json.dumps(node, sort_keys=True)
+        return None
+
+    counts: Counter[str] = Counter()
+
+    def count(node: Any) -> None:
+        if (key := shape_key(node)) is not None:
+            counts[key] += 1
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            count(child)
+
+    definitions: dict[str, Any] = {}
+    names: dict[str, str] = {}
+
+    def replace(node: Any, path: tuple[str, ...], names_map: bool = False) -> Any:
+        """``path``: the property names leading here; ``names_map``: ``node`` is a ``properties`` map."""
+        if isinstance(node, list):
+            return [replace(v, path) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if names_map:
+            return {k: replace(v, (*path, k)) for k, v in node.items()}
+        key = shape_key(node)
+        if key is not None and counts[key] > 1:
+            if key not in names:
+                names[key] = ".".join(path)
+                definitions[names[key]] = {k: replace(v, path, k == "properties") for k, v in node.items()}
+            return {"$ref": "#/definitions/" + names[key].replace("~", "~0").replace("/", "~1")}
+        return {k: replace(v, path, k == "properties") for k, v in node.items()}
+
+    count(root)
+    out = replace(root, ())
+    if definitions:
+        out["definitions"] = definitions
+    return dict(out)
+
+
+def dump_json(data: Any, width: int = WIDTH) -> str:
+    """JSON indented by two, with every object or array that fits in ``width`` on one line:
+    as readable as ``indent=2`` in a fraction of the lines."""
+
+    def render(node: Any, depth: int, lead: int = 0) -> str:
+        """``lead``: characters before the value on its line (indentation and key)."""
+        flat = json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
+        if not isinstance(node, dict | list) or not node or lead + len(flat) <= width:
+            return flat
+        pad = " " * ((depth + 1) * INDENT)
+        if isinstance(node, dict):
+            items = []
+            for k, v in node.items():
+                key = f"{pad}{json.dumps(k, ensure_ascii=False)}: "
+                items.append(key + render(v, depth + 1, len(key)))
+            return "{\n" + ",\n".join(items) + "\n" + " " * (depth * INDENT) + "}"
+        items = [pad + render(v, depth + 1, len(pad)) for v in node]
+        return "[\n" + ",\n".join(items) + "\n" + " " * (depth * INDENT) + "]"
+
+    return render(data, 0) + "\n"

@@ -1,0 +1,334 @@
+"""Plan -> the chart's values, declared once with a comment and a schema per key (``tree``).
+
+Keys a release cannot change without breaking what the config files say (Service names the
+config dials, config file names, the database names) are ``const`` in the schema: Helm
+refuses them at lint time instead of installing a release that cannot connect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from openim_config.catalog import PortKind
+from openim_config.model import Service
+from openim_config.plan import Plan, ServicePlan
+from openim_config.plan.appconfig import minio_routed_by_ingress
+from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
+from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
+from openim_config.targets.infra_compose import infra_secret_env
+
+__all__ = ["BUNDLED_ON_KUBERNETES", "PORT_ORDER", "build", "values_key"]
+
+PORT_ORDER: tuple[PortKind, ...] = ("grpc", "http", "ws", "metrics")
+"""Listener kinds in the order containers and Services list them: gRPC first (FACTS 5.2)."""
+BUNDLED_ON_KUBERNETES = ("mongodb", "redis", "kafka", "minio")
+"""etcd is left out: on Kubernetes, discovery reads Services and Endpoints from the API."""
+INGRESS_PATHS = {"openim-api": "/api", "openim-msggateway": "/msg_gateway", "chat-api": "/chat", "admin-api": "/complete_admin"}
+"""Path prefixes of the client-facing listeners, as upstream's charts route them (FACTS 5.4)."""
+
+ROLES = {
+    "openim-api": "the HTTP API apps and servers call",
+    "openim-msggateway": "the websocket gateway clients keep connected",
+    "openim-msgtransfer": "moves messages from Kafka to Redis and MongoDB",
+    "openim-push": "online and offline push",
+    "openim-crontask": "scheduled clean-up (no listener)",
+    "openim-rpc-auth": "tokens",
+    "openim-rpc-conversation": "conversations",
+    "openim-rpc-friend": "friends and blacklists",
+    "openim-rpc-group": "groups",
+    "openim-rpc-msg": "messages",
+    "openim-rpc-third": "files (MinIO) and logs",
+    "openim-rpc-user": "users",
+    "chat-api": "the chat HTTP API (accounts, login)",
+    "admin-api": "the chat admin HTTP API",
+    "chat-rpc": "chat accounts",
+    "admin-rpc": "chat administration",
+}
+PORT_DOCS: dict[str, str] = {
+    "grpc": "gRPC: the Service's first port, named grpc, the one discovery dials",
+    "http": "HTTP",
+    "ws": "websocket (clients' long connections)",
+    "metrics": "Prometheus metrics (/metrics)",
+}
+
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+STRING = {"type": "string"}
+BOOL = {"type": "boolean"}
+QUANTITY = {"type": ["string", "number"], "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"}
+RESOURCES = {
+    "type": "object",
+    "properties": {
+        "requests": {"type": "object", "additionalProperties": QUANTITY},
+        "limits": {"type": "object", "additionalProperties": QUANTITY},
+    },
+    "additionalProperties": False,
+}
+PEERS = {"type": "array", "items": {"type": "object"}}
+"""NetworkPolicyPeer objects, as Kubernetes takes them (the API server checks their fields)."""
+MODES = {"enum": ["preferred", "required", "none"]}
+HOST = {"type": "string", "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"}
+LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def values_key(name: str) -> str:
+    """A binary's block in values.yaml: camelCase of its name (``openim-rpc-user`` -> ``openimRpcUser``)."""
+    first, *rest = name.split("-")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def fixed(doc: str, value: Any) -> Value:
+    """A value the config files depend on: shown, documented, and refused if changed."""
+    return Value(doc + " (fixed).", value, {"const": value})
+
+
+def build(plan: Plan) -> Block:
+    """Every key of values.yaml, in the order written."""
+    target = plan.model.targets.helm
+    monitor = target.service_monitor
+    fields: dict[str, Node] = {
+        "imagePullPolicy": Value(
+            "Pull policy of every image.", plan.model.images.pull_policy, {"enum": ["Always", "IfNotPresent", "Never"]}
+        ),
+        "existingSecret": Value(
+            "A Secret you manage (one key per id of secrets.values.yaml); set, the chart creates none,\n"
+            "and pods do not roll by themselves when you change it.",
+            "",
+            STRING,
+        ),
+        "secrets": Value(
+            "Credentials by Secret key. Keep empty here: install with -f secrets.values.yaml (written by openim-gen build).",
+            {},
+            {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        ),
+        "antiAffinity": Block(
+            "Spreading pods across nodes (kubernetes.io/hostname): preferred, required or none.",
+            {
+                "services": Value("Replicas of one OpenIM service.", target.anti_affinity.services, MODES),
+                "infra": Value("The bundled MongoDB, Redis, Kafka and MinIO, from each other.", target.anti_affinity.infra, MODES),
+            },
+        ),
+        "networkPolicy": Block(
+            "NetworkPolicies (ingress only): gRPC/HTTP between OpenIM pods, each bundled component from its users.",
+            {
+                "enabled": Value("Create them.", target.network_policies, BOOL),
+                "clientFrom": Value(
+                    "Peers (NetworkPolicyPeer) allowed on client-facing ports (API, websocket, chat, MinIO); empty: anyone.", [], PEERS
+                ),
+                "metricsFrom": Value("Peers allowed on metrics ports; empty: anyone.", [], PEERS),
+            },
+        ),
+        "podDisruptionBudget": Block(
+            "PodDisruptionBudgets.",
+            {"enabled": Value("maxUnavailable 1 for every service with two replicas or more.", target.pod_disruption_budgets, BOOL)},
+        ),
+        "serviceMonitor": Block(
+            "Prometheus-operator ServiceMonitors, one per service with a metrics port (needs the monitoring.coreos.com CRDs).",
+            {
+                "enabled": Value("Create them.", monitor.enabled, BOOL),
+                "interval": Value("Scrape interval.", monitor.interval, {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
+                "labels": Value("Extra labels your Prometheus selects ServiceMonitors by.", dict(monitor.labels), LABELS),
+            },
+        ),
+    }
+    for name, svc in plan.services.items():
+        fields[values_key(name)] = _service(plan, svc)
+    fields["config"] = _config(plan)
+    fields["infra"] = _infra(plan)
+    fields["ingress"] = _ingress(plan)
+    return Block("Values of the OpenIM chart.", fields)
+
+
+def _service(plan: Plan, svc: ServicePlan) -> Block:
+    name = svc.name
+    binary = plan.catalog.binaries[name]
+    product = plan.catalog.products[svc.product]
+    kinds = [k for k in PORT_ORDER if k in svc.ports]
+    file = plan.catalog.binary_file(name)
+    resources = plan.model.services.get(name, Service()).resources
+    overrides = {sid: key.replace(":", " ") for key, sid in plan.catalog.secretKeys[svc.product].items() if key.split(":")[0] in svc.files}
+    return Block(
+        f"{name}: {ROLES.get(name, svc.product)}.",
+        {
+            "enabled": Value("Install it; false removes its Deployment, Service and Ingress path.", True, BOOL),
+            "name": fixed("Deployment name and app.kubernetes.io/component", name),
+            "serviceName": fixed("Service name: the name the config files dial", svc.discovery_name or name),
+            "product": fixed("Which ConfigMap it mounts (server or chat)", svc.product),
+            "replicas": Value(
+                "Pods (openim.yaml instances); each reads index 0 of every port list.",
+                len(svc.instances),
+                {"type": "integer", "minimum": 0},
+            ),
+            "image": Value("Image reference.", svc.image, {"type": "string", "minLength": 1}),
+            "ports": Block(
+                "Listener ports: each sets the config file, the containerPort, the probe and the Service together.",
+                {k: Value(PORT_DOCS[k] + ".", svc.ports[k][0], PORT) for k in kinds},
+            ),
+            "configFile": fixed("Its own config file", file),
+            "configPorts": Block(f"Where each port is written in {file}.", {k: fixed(f"{k} port key", binary.ports[k].key) for k in kinds}),
+            "configDir": fixed("Where the ConfigMap is mounted ($CONFIG_PATH)", product.containerConfigDir),
+            "logDir": fixed("Writable log directory (the root filesystem is read-only)", product.containerLogDir),
+            "clientFacing": fixed("Listeners clients reach (Ingress paths, NetworkPolicy)", [k for k in kinds if k in svc.client_facing]),
+            "serviceType": Value("Service type.", "ClusterIP", {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]}),
+            "secretEnv": Block(
+                "Credentials it reads: environment variable -> Secret key.",
+                {
+                    e.variable: Value(f"Sets {overrides[e.secret_id]}.", e.secret_id, {"type": "string", "minLength": 1})
+                    for e in svc.secret_env
+                },
+            ),
+            "resources": Value(
+                "CPU and memory requests and limits (openim.yaml services.<name>.resources).",
+                {part: dict(getattr(resources, part)) for part in ("requests", "limits") if getattr(resources, part)},
+                RESOURCES,
+            ),
+        },
+    )
+
+
+def _config(plan: Plan) -> Block:
+    readers: dict[tuple[str, str], list[str]] = {}
+    for svc in plan.services.values():
+        for file in svc.files:
+            readers.setdefault((svc.product, file), []).append(svc.name)
+    titles: dict[str, str] = {str(name): product.title for name, product in plan.catalog.products.items()}
+    products: dict[str, Node] = {}
+    for product, docs in plan.documents["kubernetes"].items():
+        products[product] = Block(
+            f"{titles[product]}: one ConfigMap, mounted at each service's configDir.",
+            {
+                file: Value(f"Read by {', '.join(readers.get((product, file), [])) or 'no enabled service'}.", dict(doc), shape_schema(doc))
+                for file, doc in docs.items()
+            },
+        )
+    return Block(
+        "OpenIM's own config files, with upstream's keys and value types (credentials blank: they come from the\n"
+        "Secret as IMENV_/CHATENV_ variables). Set a key with --set 'config.server.share\\.yml.multiLogin.policy=2'.",
+        products,
+    )
+
+
+def _persistence(plan: Plan, name: str) -> Block:
+    volume = plan.volumes[f"{name}-data"]
+    return Block(
+        f"Its data volume (openim.yaml storage.{name}-data).",
+        {
+            "size": Value(
+                "Requested capacity.", volume.size, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"}
+            ),
+            "storageClass": Value("Storage class; empty: the cluster's default.", volume.storage_class or "", STRING),
+            "accessModes": Value(
+                "Access modes.",
+                list(volume.access_modes),
+                {"type": "array", "minItems": 1, "items": {"enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}},
+            ),
+            "existingClaim": Value("A PVC to use instead of creating one.", volume.existing_claim or "", STRING),
+        },
+    )
+
+
+def _infra(plan: Plan) -> Block:
+    model = plan.model
+    secret_env = infra_secret_env(plan)
+    blocks: dict[str, Node] = {}
+    for name in BUNDLED_ON_KUBERNETES:
+        infra = plan.infra[name]
+        if not infra.bundled:
+            services = [
+                {"name": a.service, "port": a.port, ("ip" if a.ip else "externalName"): a.host} for a in external_aliases(model, name)
+            ]
+            blocks[name] = Block(
+                f"{name}: external (openim.yaml infra.{name}).",
+                {
+                    "enabled": fixed("Deployed by this chart", False),
+                    "external": fixed("Its addresses", list(getattr(model.infra, name).address)),
+                    "services": fixed(
+                        "In-cluster Services the config files name instead: an ExternalName for a DNS name,\n"
+                        "a selector-less Service and an EndpointSlice for an IP",
+                        services,
+                    ),
+                },
+            )
+            continue
+        host, _, port = infra.endpoints["kubernetes"][0].rpartition(":")
+        fields: dict[str, Node] = {
+            "enabled": Value("Deploy it; false: provide a Service of this name yourself.", True, BOOL),
+            "image": Value("Image reference.", infra.image, {"type": "string", "minLength": 1}),
+            "serviceName": fixed("Service name the config files dial", host),
+            "port": fixed("Service port the config files dial", int(port)),
+        }
+        if name == "mongodb":
+            mongo = model.infra.mongodb
+            fields["database"] = fixed("Database OpenIM uses", mongo.database)
+            fields["username"] = fixed("User OpenIM connects as, created on first start", mongo.username)
+            fields["rootUsername"] = Value("Administrator created on first start.", mongo.root_username, {"type": "string", "minLength": 1})
+            fields["wiredTigerCacheSizeGB"] = Value("WiredTiger cache (GB).", 1, {"type": "number", "exclusiveMinimum": 0})
+        elif name == "kafka":
+            fields["partitions"] = Value("Partitions of the topics OpenIM creates on first use.", 8, {"type": "integer", "minimum": 1})
+        elif name == "minio":
+            fields["bucket"] = fixed("Bucket OpenIM stores files in, created on start", model.infra.minio.bucket)
+            fields["consolePort"] = Value("Service port of the web console.", INFRA_LISTENERS["minio"]["console"], PORT)
+            fields["serviceType"] = Value("Service type.", "ClusterIP", {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]})
+        fields["secretEnv"] = Block(
+            "Credentials it reads: environment variable -> Secret key.",
+            {var: Value(f"Read by the {name} image.", sid, {"type": "string", "minLength": 1}) for var, sid in secret_env.get(name, [])},
+        )
+        fields["clients"] = Value(
+            "Services that connect to it (NetworkPolicy).", list(infra.users), {"type": "array", "items": {"type": "string"}}
+        )
+        fields["persistence"] = _persistence(plan, name)
+        fields["resources"] = Value("CPU and memory requests and limits.", {}, RESOURCES)
+        blocks[name] = Block(f"{name}: bundled, one StatefulSet (openim.yaml infra.{name}).", fields)
+    return Block("Infrastructure (etcd is not deployed: discovery uses the Kubernetes API).", blocks)
+
+
+def _ingress(plan: Plan) -> Block:
+    ingress = plan.model.targets.helm.ingress
+    nginx = ingress.class_name == "nginx"
+    rewrite = {"nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/$2"}
+    paths = [
+        {"path": f"{prefix}(/|$)(.*)", "serviceKey": values_key(name), "port": plan.services[name].client_facing[0]}
+        for name, prefix in INGRESS_PATHS.items()
+        if name in plan.services and plan.services[name].client_facing
+    ]
+    annotations: Mapping[str, str] = {**rewrite, "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600"} if nginx else {}
+    minio_annotations: Mapping[str, str] = (
+        {**rewrite, "nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}
+        if nginx
+        else {}
+    )
+    path_schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "pattern": "^/"},
+                "serviceKey": {"type": "string"},
+                "port": {"enum": list(PORT_ORDER)},
+                "pathType": {"enum": ["Exact", "Prefix", "ImplementationSpecific"]},
+            },
+            "required": ["path", "serviceKey", "port"],
+            "additionalProperties": False,
+        },
+    }
+    return Block(
+        "One host for the client-facing listeners.",
+        {
+            "enabled": Value("Create the Ingress.", ingress.enabled, BOOL),
+            "className": Value("Ingress class; empty: the cluster's default.", ingress.class_name, STRING),
+            "host": Value("Host name clients use.", ingress.host, HOST),
+            "tlsSecret": Value("kubernetes.io/tls Secret for the host; set, the Ingress serves HTTPS.", ingress.tls_secret or "", STRING),
+            "annotations": Value("Annotations (nginx: regex paths rewritten to the service's own routes).", dict(annotations), LABELS),
+            "paths": Value("Path -> a service's listener (values key of the service, port name).", paths, path_schema),
+            "minio": Block(
+                "The bundled MinIO at a path of the same host; MinIO's externalAddress (minio.yml) follows the host and path.",
+                {
+                    "enabled": Value(
+                        "Route it (openim.yaml: bundled MinIO without an externalAddress).", minio_routed_by_ingress(plan.model), BOOL
+                    ),
+                    "path": Value("Path prefix, stripped before MinIO.", ingress.minio_path, {"type": "string", "pattern": "^/[^/]"}),
+                    "annotations": Value("Annotations of MinIO's Ingress (uploads: no body size limit).", dict(minio_annotations), LABELS),
+                },
+            ),
+        },
+    )
