@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from deepdiff import DeepDiff
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from openim_config import yamlio
 
-__all__ = ["Artifact", "Drift", "compare", "text", "write", "yaml_artifact"]
+__all__ = ["Artifact", "Drift", "compare", "data_changes", "semantic_diff", "text", "write", "yaml_artifact"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,10 @@ class Drift:
         b = self.new.decode("utf-8", "replace").splitlines(keepends=True)
         return "".join(difflib.unified_diff(a, b, f"on disk: {self.path}", f"generated: {self.path}"))
 
+    def semantic(self) -> list[str] | None:
+        """What changed as data (on disk -> generated); None when the file is not YAML/JSON."""
+        return semantic_diff(self.path, self.old, self.new) if self.kind == "changed" else None
+
 
 def compare(out_dir: Path, rendered: Rendered) -> list[Drift]:
     """What differs between ``out_dir`` and a fresh render; secret files are skipped."""
@@ -125,3 +135,66 @@ def compare(out_dir: Path, rendered: Rendered) -> list[Drift]:
             if mode != artifact.mode:
                 drifts.append(Drift(name, "mode", oct(mode).encode(), oct(artifact.mode).encode()))
     return drifts
+
+
+# --------------------------------------------------------------------------- semantic view
+_STRUCTURED = (".yaml", ".yml", ".json")
+
+
+def _parse(path: str, data: bytes) -> list[Any] | None:
+    """Every document of a YAML (or JSON) file as plain data; None when it does not parse
+    (e.g. a Helm template with ``{{ }}``)."""
+    try:
+        text = data.decode("utf-8")
+        if path.endswith(".json"):
+            return [json.loads(text)]
+        return list(YAML(typ="safe", pure=True).load_all(text))
+    except (UnicodeDecodeError, ValueError, YAMLError):
+        return None
+
+
+def _dotted(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = str(part)
+            out += (("." if out else "") + text) if text and "." not in text else f"[{text!r}]"
+    return out or "<document>"
+
+
+def _short(value: Any, width: int = 70) -> str:
+    text = json.dumps(value, default=str, sort_keys=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def data_changes(old: Any, new: Any) -> list[str]:
+    """Paths added, removed and changed between two values (``changed a.b[1]: 2 -> 3``), by path."""
+    changes: list[tuple[str, str]] = []
+    tree = DeepDiff(old, new, view="tree", verbose_level=2)
+    for kind, levels in tree.items():
+        for level in levels:
+            path = _dotted(level.path(output_format="list"))
+            if "added" in kind:
+                changes.append((path, f"added {path}: {_short(level.t2)}"))
+            elif "removed" in kind:
+                changes.append((path, f"removed {path}: {_short(level.t1)}"))
+            else:
+                changes.append((path, f"changed {path}: {_short(level.t1)} -> {_short(level.t2)}"))
+    return [line for _, line in sorted(changes)]
+
+
+def semantic_diff(path: str, old: bytes, new: bytes) -> list[str] | None:
+    """For a YAML/JSON artifact: the data changes, ``["formatting only ..."]`` when the data is
+    equal, None when either side is not parseable data."""
+    if not path.endswith(_STRUCTURED):
+        return None
+    a, b = _parse(path, old), _parse(path, new)
+    if a is None or b is None:
+        return None
+    if a == b:
+        return ["formatting only: the data is equal"]
+    if len(a) == 1 and len(b) == 1:
+        return data_changes(a[0], b[0])
+    return data_changes(a, b)

@@ -103,7 +103,9 @@ def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
 def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
     """Regenerate in memory and compare with OUTPUT; exit 1 and show the diff on drift.
 
-    Secret files are neither compared nor shown, so no credential is needed to run it."""
+    For a changed YAML/JSON file it also shows what changed as data (paths added, removed,
+    changed), or that only the formatting differs. Secret files are neither compared nor
+    shown, so no credential is needed to run it."""
     plan = build.plan_for(Source(files, sets))
     drifts = artifacts.compare(output, build.render(plan, _targets(target)))
     if not drifts:
@@ -112,6 +114,11 @@ def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
     for drift in drifts:
         click.echo(f"{drift.kind}: {drift.path}")
     for drift in drifts:
+        semantic = drift.semantic()
+        if semantic is not None:
+            click.echo(f"data of {drift.path} (on disk -> generated):")
+            for line in semantic:
+                click.echo(f"    {line}")
         if drift.kind in ("changed", "mode"):
             click.echo(drift.diff(), nl=False)
     click.echo(f"{len(drifts)} file(s) differ from the model; run `openim-gen build` to regenerate.", err=True)

@@ -1,0 +1,78 @@
+"""Render the helm target with the real Helm engine: the Helm SDK through the
+``helm-python-sdk`` package when it is installed, else a ``helm`` executable on PATH.
+
+The chart is rendered as a user installs it: its own ``values.yaml`` plus
+``secrets.values.yaml`` when ``build`` wrote one. Without it (credentials are never committed)
+the chart is rendered with ``existingSecret`` set to a stand-in, so the credential *names* are
+still read from the manifests but their values are not compared.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openim_config.errors import UserError
+from openim_config.verify.reading import load_yaml_text
+
+__all__ = ["NAMESPACE", "RELEASE", "Rendered", "render"]
+
+RELEASE = "openim"
+NAMESPACE = "default"
+STAND_IN_SECRET = "openim-gen-verify-stand-in"
+SECRETS_FILE = "secrets.values.yaml"
+INSTALL_HINT = "pip install helm-python-sdk, or put helm on PATH"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    manifests: list[dict[str, Any]]
+    engine: str
+    with_secrets: bool
+
+
+def render(chart: Path) -> Rendered | None:
+    """The chart's manifests, or None when no Helm engine is available."""
+    if not (chart / "Chart.yaml").is_file():
+        raise UserError(f"{chart}: no Chart.yaml: run `openim-gen build` first")
+    secrets = chart / SECRETS_FILE
+    with_secrets = secrets.is_file()
+    try:
+        sdk: Any = importlib.import_module("helm_python")
+    except ImportError:
+        sdk = None
+    if sdk is not None:
+        return Rendered(_render_sdk(sdk, chart, secrets if with_secrets else None), "Helm SDK (helm-python-sdk)", with_secrets)
+    exe = shutil.which("helm")
+    if exe is not None:
+        return Rendered(_render_cli(exe, chart, secrets if with_secrets else None), f"helm template ({exe})", with_secrets)
+    return None
+
+
+def _render_sdk(sdk: Any, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
+    values: dict[str, Any] = {"existingSecret": STAND_IN_SECRET}
+    if secrets is not None:
+        values = sdk.values_from_yaml(secrets.read_text(encoding="utf-8")) or {}
+    try:
+        with sdk.Chart.load(str(chart)) as loaded:
+            out: dict[str, str] = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    except sdk.HelmError as exc:
+        raise UserError(f"{chart}: Helm cannot render the chart: {type(exc).__name__}: {exc}") from None
+    docs: list[dict[str, Any]] = []
+    for source in sorted(out):
+        if source.endswith((".yaml", ".yml")):
+            docs.extend(d for d in load_yaml_text(out[source], source) if isinstance(d, dict))
+    return docs
+
+
+def _render_cli(exe: str, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
+    cmd = [exe, "template", RELEASE, str(chart), "-n", NAMESPACE]
+    cmd += ["-f", str(secrets)] if secrets is not None else ["--set", f"existingSecret={STAND_IN_SECRET}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+    if proc.returncode != 0:
+        raise UserError(f"{chart}: helm template failed: {proc.stderr.strip()}")
+    return [d for d in load_yaml_text(proc.stdout, "helm template") if isinstance(d, dict)]

@@ -1,0 +1,189 @@
+"""The documented rules that make the targets' facts comparable.
+
+The targets differ on purpose in a few places (``plan/appconfig.py`` says where); each
+difference is one rule here, printed under the parity table, so a reader sees exactly what
+was *not* compared and why. Everything else must be equal.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openim_config.catalog import Catalog
+from openim_config.verify.facts import KUBERNETES_TARGETS
+from openim_config.verify.reading import get, split_address
+
+__all__ = ["RULES", "Rule", "normalise_document", "process_infra", "resolve_address", "strip_ports"]
+
+Resolver = Callable[[str, int], "str | None"]
+"""(host, port) -> what it reaches in this target (``bundled:redis``, ``openim-api:http``) or None."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    text: str
+
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            "addresses",
+            "infrastructure and API addresses are compared by what they reach in each target: a bundled "
+            "component or OpenIM listener (through the Compose service name, the port published on the host, "
+            "or the Kubernetes Service), otherwise the external address as written",
+        ),
+        Rule(
+            "discovery",
+            "binary and compose register in etcd; in Kubernetes OpenIM discovers through the API, so "
+            "discovery.yml enable/etcd.address/kubernetes.namespace and the bundled etcd are not compared with helm",
+        ),
+        Rule(
+            "logs",
+            "log.yml storageLocation and isStdout are per target (a host log directory; container logs and stdout): shown, not compared",
+        ),
+        Rule(
+            "index0",
+            "in Kubernetes every replica runs with index 0, so each listener has one port: helm is compared with "
+            "the port of index 0 elsewhere (binary and compose compare every instance)",
+        ),
+        Rule(
+            "registerIP",
+            "the binary target registers each host's processes under that host's address (rpc.registerIP); "
+            "containers and pods detect theirs: not compared",
+        ),
+        Rule("null", 'Helm renders upstream-null keys as "": null and "" are equal'),
+        Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
+        Rule("executable", "the binary target runs the executable on the host: it has no image"),
+        Rule(
+            "volumes",
+            "each target has its own data directory: binary and compose are compared by mount point and the last "
+            "component of the host path, helm's claims by mount point",
+        ),
+        Rule(
+            "credentials",
+            "credential values are never printed; they are compared by digest where the secret files were "
+            "written (`?`: not written, so not compared)",
+        ),
+    )
+}
+
+# file -> (component, dotted key): where a config file says how to reach something.
+ADDRESS_KEYS: dict[str, tuple[str, str]] = {
+    "mongodb.yml": ("mongodb", "address"),
+    "redis.yml": ("redis", "address"),
+    "kafka.yml": ("kafka", "address"),
+    "minio.yml": ("minio", "internalAddress"),
+    "discovery.yml": ("discovery", "etcd.address"),
+    "share.yml": ("api", "openIM.apiURL"),
+}
+DISCOVERY_KUBERNETES = ("k8s", "kubernetes")
+DISCOVERY_ONLY_KEYS = ("enable", "etcd.address", "kubernetes.namespace")
+LOG_KEYS = ("storageLocation", "isStdout")
+
+
+def resolve_address(address: str, resolve: Resolver) -> str:
+    scheme, host, port, path = split_address(address)
+    if port is None:
+        return address
+    reached = resolve(host, port)
+    return address if reached is None else f"{scheme}{reached}{path}"
+
+
+def _nulls(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _nulls(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_nulls(v) for v in node]
+    return "" if node is None else node
+
+
+def _set(doc: Any, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = doc
+    for part in parents:
+        if not isinstance(node, dict) or not isinstance(node.get(part), dict):
+            return
+        node = node[part]
+    if isinstance(node, dict) and last in node:
+        node[last] = value
+
+
+def _delete(doc: Any, dotted: str) -> None:
+    *parents, last = dotted.split(".")
+    node = get(doc, ".".join(parents)) if parents else doc
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def normalise_document(file: str, doc: Any, resolve: Resolver) -> Any:
+    """Rules ``null``, ``addresses``, ``logs`` and the discovery backend's name."""
+    out = _nulls(copy.deepcopy(doc))
+    if file in ADDRESS_KEYS:
+        key = ADDRESS_KEYS[file][1]
+        value = get(out, key)
+        if isinstance(value, list):
+            _set(out, key, [resolve_address(str(v), resolve) for v in value])
+        elif isinstance(value, str) and value:
+            _set(out, key, resolve_address(value, resolve))
+    if file == "discovery.yml" and get(out, "enable") in DISCOVERY_KUBERNETES:
+        _set(out, "enable", "kubernetes")
+    _drop_register_ip(out)
+    if file == "log.yml":
+        for key in LOG_KEYS:
+            _delete(out, key)
+    return out
+
+
+def _drop_register_ip(node: Any) -> None:
+    """Rule ``registerIP``."""
+    if isinstance(node, dict):
+        node.pop("registerIP", None)
+        for value in node.values():
+            _drop_register_ip(value)
+
+
+def strip_ports(catalog: Catalog, product: str, file: str, doc: Any) -> Any:
+    """Rule ``ports``: drop the port lists (compared as the owning service's port facts)."""
+    out = copy.deepcopy(doc)
+    for name, binary in catalog.binaries.items():
+        if binary.product == product and catalog.binary_file(name) == file:
+            for spec in binary.ports.values():
+                _delete(out, spec.key)
+    return out
+
+
+def kubernetes_document_view(file: str, doc: Any) -> Any:
+    if file != "discovery.yml":
+        return doc
+    out = copy.deepcopy(doc)
+    for key in DISCOVERY_ONLY_KEYS:
+        _delete(out, key)
+    return out
+
+
+def process_infra(files: tuple[str, ...], docs: dict[str, Any]) -> tuple[str, ...]:
+    """``component=where`` for each piece of infrastructure a process's (normalised) files name."""
+    out = []
+    for file in files:
+        if file not in ADDRESS_KEYS or file not in docs:
+            continue
+        component, key = ADDRESS_KEYS[file]
+        value = get(docs[file], key)
+        where = ",".join(str(v) for v in value) if isinstance(value, list) else str(value if value is not None else "")
+        if component == "api" and not where:
+            continue
+        if component == "discovery":
+            backend = str(get(docs[file], "enable"))
+            out.append(f"discovery={backend}" + (f"@{where}" if backend == "etcd" else ""))
+        else:
+            out.append(f"{component}={where}")
+    return tuple(sorted(out))
+
+
+def involves_kubernetes(targets: frozenset[str]) -> bool:
+    return bool(targets & KUBERNETES_TARGETS)

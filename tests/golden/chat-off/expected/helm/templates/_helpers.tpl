@@ -1,0 +1,198 @@
+{{/*
+Shared named templates of the OpenIM chart. Shipped as-is by openim-gen (not Jinja).
+*/}}
+
+{{- define "openim.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that never change for a component: the selector. Call with (dict "root" $ "component" "openim-api"). */}}
+{{- define "openim.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "openim.labels" -}}
+{{ include "openim.selectorLabels" . }}
+app.kubernetes.io/part-of: openim
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "openim.chart" .root }}
+{{- end -}}
+
+{{- define "openim.serviceAccountName" -}}
+{{- printf "%s-openim" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "openim.secretName" -}}
+{{- .Values.existingSecret | default (printf "%s-credentials" .Release.Name) -}}
+{{- end -}}
+
+{{/* Keys of the enabled OpenIM services in .Values (each a map with a configFile), sorted, as JSON. */}}
+{{- define "openim.serviceKeys" -}}
+{{- $keys := list -}}
+{{- range $key, $svc := .Values -}}
+{{- if and (kindIs "map" $svc) (hasKey $svc "configFile") $svc.enabled -}}
+{{- $keys = append $keys $key -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $keys -}}
+{{- end -}}
+
+{{/* Secret ids the enabled services and bundled infrastructure read, sorted and unique, as JSON. */}}
+{{- define "openim.secretIds" -}}
+{{- $ids := list -}}
+{{- range $key := include "openim.serviceKeys" . | fromJsonArray -}}
+{{- $ids = concat $ids (values ((index $.Values $key).secretEnv | default dict)) -}}
+{{- end -}}
+{{- range $name, $infra := .Values.infra -}}
+{{- if $infra.enabled -}}
+{{- $ids = concat $ids (values ($infra.secretEnv | default dict)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson ($ids | uniq | sortAlpha) -}}
+{{- end -}}
+
+{{/* env entries reading credentials from the Secret: (dict "root" $ "env" {VARIABLE: secretId}). */}}
+{{- define "openim.secretEnv" -}}
+{{- range $variable, $id := .env }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "openim.secretName" $.root }}
+      key: {{ $id }}
+{{- end }}
+{{- end -}}
+
+{{/*
+One product's config files as ConfigMap data: .Values.config.<product>, with each enabled
+service's port lists (configPorts, e.g. grpc: rpc.ports) set from its ports, so a changed port
+reaches the config, the containerPort and the Service together, and discovery.yml's
+kubernetes.namespace (where present) set to the release namespace. (dict "root" $ "product" "server")
+*/}}
+{{- define "openim.configData" -}}
+{{- $root := .root -}}
+{{- $docs := deepCopy (index $root.Values.config .product) -}}
+{{- range $key := include "openim.serviceKeys" $root | fromJsonArray -}}
+{{- $svc := index $root.Values $key -}}
+{{- if eq $svc.product $.product -}}
+{{- if not (hasKey $docs $svc.configFile) -}}
+{{- fail (printf "%s.configFile: config.%s has no file %s" $key $.product $svc.configFile) -}}
+{{- end -}}
+{{- range $kind, $dotted := $svc.configPorts -}}
+{{- if not (hasKey $svc.ports $kind) -}}
+{{- fail (printf "%s.ports.%s is required (configPorts names it)" $key $kind) -}}
+{{- end -}}
+{{- $node := index $docs $svc.configFile -}}
+{{- $parts := splitList "." $dotted -}}
+{{- range $part := initial $parts -}}
+{{- $node = index $node $part -}}
+{{- end -}}
+{{- $_ := set $node (last $parts) (list (int (index $svc.ports $kind))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* MinIO behind the Ingress: the address clients sign for follows the Ingress host and path. */ -}}
+{{- $ingress := $root.Values.ingress -}}
+{{- if and (eq .product "server") $ingress.enabled $ingress.minio.enabled $root.Values.infra.minio.enabled (hasKey $docs "minio.yml") -}}
+{{- $scheme := ternary "https" "http" (not (empty $ingress.tlsSecret)) -}}
+{{- $_ := set (index $docs "minio.yml") "externalAddress" (printf "%s://%s%s" $scheme $ingress.host $ingress.minio.path) -}}
+{{- end -}}
+{{- /* Kubernetes discovery looks Services up in the namespace the release is installed in. */ -}}
+{{- $discovery := get $docs "discovery.yml" | default dict -}}
+{{- if kindIs "map" $discovery.kubernetes -}}
+{{- $_ := set $discovery.kubernetes "namespace" $root.Release.Namespace -}}
+{{- end -}}
+{{- range $file := keys $docs | sortAlpha }}
+{{ $file }}: |
+  {{- toYaml (index $docs $file) | nindent 2 }}
+{{- end -}}
+{{- end -}}
+
+{{/* Persistent storage of a bundled component: (dict "persistence" .persistence "mountName" "data"). */}}
+{{- define "openim.claimTemplates" -}}
+{{- if not .persistence.existingClaim }}
+volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes:
+        {{- toYaml .persistence.accessModes | nindent 8 }}
+      {{- with .persistence.storageClass }}
+      storageClassName: {{ . }}
+      {{- end }}
+      resources:
+        requests:
+          storage: {{ .persistence.size }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod volumes of a bundled component: its existing claim, and /tmp when the root filesystem is read-only. (dict "infra" . "tmp" true) */}}
+{{- define "openim.infraVolumes" -}}
+{{- $volumes := list -}}
+{{- with .infra.persistence.existingClaim -}}
+{{- $volumes = append $volumes (dict "name" "data" "persistentVolumeClaim" (dict "claimName" .)) -}}
+{{- end -}}
+{{- if .tmp -}}
+{{- $volumes = append $volumes (dict "name" "tmp" "emptyDir" (dict)) -}}
+{{- end -}}
+{{- if $volumes }}
+volumes:
+  {{- toYaml $volumes | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Hash of the credentials a pod reads, as a pod annotation: a changed value changes the pod
+template, so the pods roll. (dict "root" $ "env" {VARIABLE: secretId}). With existingSecret the
+values are not known here: the name is hashed, and a changed Secret needs a restart of its own.
+*/}}
+{{- define "openim.secretChecksum" -}}
+{{- $secrets := .root.Values.secrets | default dict -}}
+{{- $data := dict "secretName" (include "openim.secretName" .root) -}}
+{{- range $variable, $id := .env -}}
+{{- $_ := set $data $id (toString (index $secrets $id | default "")) -}}
+{{- end -}}
+{{- toJson $data | sha256sum -}}
+{{- end -}}
+
+{{/*
+Pod anti-affinity on kubernetes.io/hostname against the pods of the given components of this
+release: (dict "root" $ "mode" "preferred|required|none" "components" (list "mongodb" ...)).
+*/}}
+{{- define "openim.antiAffinity" -}}
+{{- $selector := dict "matchExpressions" (list (dict "key" "app.kubernetes.io/instance" "operator" "In" "values" (list .root.Release.Name)) (dict "key" "app.kubernetes.io/component" "operator" "In" "values" .components)) -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" $selector -}}
+{{- if eq .mode "preferred" -}}
+{{- toYaml (dict "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term)))) -}}
+{{- else if eq .mode "required" -}}
+{{- toYaml (dict "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term))) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Components of the bundled infrastructure: the set infra pods keep apart from. */}}
+{{- define "openim.infraComponents" -}}
+{{- $names := list -}}
+{{- range $name, $infra := .Values.infra -}}
+{{- if $infra.enabled -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/*
+The pod-level extras every bundled component shares: checksum of its credentials and anti-affinity.
+(dict "root" $ "infra" .) -- rendered under spec.template.
+*/}}
+{{- define "openim.infraPodMeta" -}}
+annotations:
+  checksum/secret: {{ include "openim.secretChecksum" (dict "root" .root "env" (.infra.secretEnv | default dict)) }}
+{{- end -}}
+
+{{- define "openim.infraAffinity" -}}
+{{- with include "openim.antiAffinity" (dict "root" .root "mode" .root.Values.antiAffinity.infra "components" (include "openim.infraComponents" .root | fromJsonArray)) }}
+affinity:
+  {{- . | nindent 2 }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,133 @@
+{{/*
+One OpenIM binary: a Deployment and (when it listens) a Service.
+Call with (dict "root" $ "key" "openimApi"); the key names the service's block in values.
+
+Every replica reads the same config with index 0, so each listener has one port. Inside a pod
+the config loader ignores -c and reads $CONFIG_PATH, where the product's ConfigMap is mounted.
+The Service carries the gRPC discovery name and lists the port named grpc first: that is the
+port OpenIM's Kubernetes resolver dials.
+*/}}
+{{- define "openim.workload" -}}
+{{- $root := .root -}}
+{{- $key := .key -}}
+{{- $svc := index $root.Values $key -}}
+{{- if $svc.enabled -}}
+{{- $labels := dict "root" $root "component" $svc.name -}}
+{{- $configDir := required (printf "%s.configDir is required" $key) $svc.configDir -}}
+{{- $kinds := list -}}
+{{- range $kind := list "grpc" "http" "ws" "metrics" -}}
+{{- if hasKey ($svc.ports | default dict) $kind -}}
+{{- $kinds = append $kinds $kind -}}
+{{- end -}}
+{{- end -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $svc.name }}
+  labels:
+    {{- include "openim.labels" $labels | nindent 4 }}
+spec:
+  replicas: {{ int $svc.replicas }}
+  selector:
+    matchLabels:
+      {{- include "openim.selectorLabels" $labels | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "openim.labels" $labels | nindent 8 }}
+      annotations:
+        checksum/config: {{ include "openim.configData" (dict "root" $root "product" $svc.product) | sha256sum }}
+        checksum/secret: {{ include "openim.secretChecksum" (dict "root" $root "env" ($svc.secretEnv | default dict)) }}
+    spec:
+      {{- with include "openim.antiAffinity" (dict "root" $root "mode" $root.Values.antiAffinity.services "components" (list $svc.name)) }}
+      affinity:
+        {{- . | nindent 8 }}
+      {{- end }}
+      serviceAccountName: {{ include "openim.serviceAccountName" $root }}
+      # The loader detects Kubernetes by the mounted service account token, and discovery reads Endpoints with it.
+      automountServiceAccountToken: true
+      enableServiceLinks: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        runAsGroup: 10001
+        fsGroup: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: {{ $svc.name }}
+          image: {{ $svc.image }}
+          imagePullPolicy: {{ $root.Values.imagePullPolicy }}
+          env:
+            - name: CONFIG_PATH
+              value: {{ $configDir }}
+            {{- include "openim.secretEnv" (dict "root" $root "env" ($svc.secretEnv | default dict)) | trim | nindent 12 }}
+          {{- if $kinds }}
+          ports:
+            {{- range $kind := $kinds }}
+            - name: {{ $kind }}
+              containerPort: {{ int (index $svc.ports $kind) }}
+              protocol: TCP
+            {{- end }}
+          readinessProbe:
+            tcpSocket:
+              port: {{ first $kinds }}
+            initialDelaySeconds: 5
+            periodSeconds: 10
+          livenessProbe:
+            tcpSocket:
+              port: {{ first $kinds }}
+            initialDelaySeconds: 30
+            periodSeconds: 20
+            failureThreshold: 6
+          {{- end }}
+          {{- with $svc.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: [ALL]
+          volumeMounts:
+            - name: config
+              mountPath: {{ $configDir }}
+              readOnly: true
+            - name: logs
+              mountPath: {{ $svc.logDir }}
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: config
+          configMap:
+            name: {{ printf "%s-%s-config" $root.Release.Name $svc.product }}
+        - name: logs
+          emptyDir: {}
+        - name: tmp
+          emptyDir: {}
+{{- if $kinds }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $svc.serviceName }}
+  labels:
+    {{- include "openim.labels" $labels | nindent 4 }}
+spec:
+  type: {{ $svc.serviceType | default "ClusterIP" }}
+  selector:
+    {{- include "openim.selectorLabels" $labels | nindent 4 }}
+  ports:
+    {{- range $kind := $kinds }}
+    - name: {{ $kind }}
+      port: {{ int (index $svc.ports $kind) }}
+      targetPort: {{ $kind }}
+      protocol: TCP
+      {{- if eq $kind "grpc" }}
+      appProtocol: grpc
+      {{- end }}
+    {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}

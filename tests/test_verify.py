@@ -1,0 +1,137 @@
+"""`openim-gen verify` on every golden case: the three targets read back state the same facts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openim_config.cli import main
+from openim_config.verify import verify
+from tests.scenarios import CASES, SECRET_ENV
+from tests.verify_support import copy_case
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_golden_case_agrees(case: str, built: dict[str, Path]) -> None:
+    report = verify(built[case])
+    assert report.agree, f"{case}: " + "\n".join(str(f) for f in report.findings)
+    facts = {(r.subject, r.fact) for r in report.rows}
+    assert ("openim-api", "port.http") in facts
+    assert any(s.startswith("config server/") for s, _ in facts)
+    assert all(r.known() for r in report.rows if r.compared), "every compared fact is read from at least one target"
+
+
+def test_each_service_states_every_fact_in_every_target(built: dict[str, Path]) -> None:
+    report = verify(built["production"])
+    rows = {(r.subject, r.fact): r for r in report.rows}
+    gateway = rows["openim-msggateway", "port.ws"]
+    assert gateway.cell("binary") == gateway.cell("compose") == "20001,20011,20021"
+    assert gateway.cell("helm") == "20001", "one port per listener in Kubernetes (rule index0)"
+    assert rows["openim-msggateway", "instances"].values == {"binary": 3, "compose": 3, "helm": 3}
+    creds = rows["openim-api", "credentials"].values
+    assert creds["binary"] == creds["compose"] == creds["helm"]
+    assert creds["helm"]["IMENV_REDIS_PASSWORD"] == "redisPassword"
+    volumes = rows["infra redis", "volumes"]
+    assert "PVC" in volumes.cell("helm") and "5Gi" in volumes.cell("helm") and "fast-ssd" in volumes.cell("helm")
+    assert volumes.cell("binary").endswith("-> /data")
+    assert "external" not in rows["openim-api", "infra"].cell("compose")
+
+
+def test_cli_prints_the_parity_table_and_exits_0(built: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "-o", str(built["default"])]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("service"))
+    assert header.split() == ["service", "fact", "binary", "compose", "helm", "status"]
+    assert "normalisation rules" in out and "index0:" in out and "discovery:" in out
+    assert "ok: the 3 targets agree" in out
+    assert "\x1b[" not in out, "no colour when not a terminal"
+
+
+def test_verify_never_prints_a_credential(built: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "-o", str(built["production"])]) == 0
+    out = capsys.readouterr()
+    for value in SECRET_ENV.values():
+        assert value not in out.out + out.err
+
+
+def test_without_credential_files_values_are_unknown_but_the_rest_agrees(built: dict[str, Path], tmp_path: Path) -> None:
+    """What a pull-request job sees: deploy/ committed, secret files never are."""
+    out = copy_case(built["production"], tmp_path / "deploy")
+    for secret in [*out.rglob("*.env"), out / "helm/secrets.values.yaml"]:
+        secret.unlink()
+    report = verify(out)
+    assert report.agree, "\n".join(str(f) for f in report.findings)
+    rows = {(r.subject, r.fact): r for r in report.rows}
+    assert rows["openim-api", "secret values"].cell("compose") == "?"
+    assert rows["openim-api", "credentials"].cell("helm").startswith("6:"), "names still come from the manifests"
+    assert any("secrets.values.yaml not written" in n for n in report.notes)
+
+
+def test_a_missing_target_is_a_usage_error(built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = copy_case(built["default"], tmp_path / "deploy")
+    shutil.rmtree(out / "helm")
+    assert main(["verify", "-o", str(out)]) == 2
+    assert "no helm target" in capsys.readouterr().err
+    assert main(["verify", "-o", str(tmp_path / "nothing")]) == 2
+
+
+def test_an_unreadable_artifact_is_named(built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = copy_case(built["default"], tmp_path / "deploy")
+    (out / "compose/compose.yaml").write_text("services: [\n")
+    assert main(["verify", "-o", str(out)]) == 2
+    assert "compose/compose.yaml: not valid YAML" in capsys.readouterr().err
+
+
+def test_without_a_helm_engine_helm_is_said_to_be_unverified(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "helm_python", None)  # import fails as if not installed
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(["verify", "-o", str(built["default"]), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "helm: NOT VERIFIED: no Helm engine is installed" in out
+
+
+def test_a_helm_executable_is_used_when_the_sdk_is_not_installed(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`helm template` on PATH is the real engine too; a stand-in renders with the SDK."""
+    exe = tmp_path / "bin/helm"
+    exe.parent.mkdir()
+    exe.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, helm_python as h\n"
+        "a = sys.argv[1:]\n"
+        "assert a[0] == 'template'\n"
+        "values = {'existingSecret': a[a.index('--set') + 1].split('=')[1]} if '--set' in a else "
+        "h.values_from_yaml(open(a[a.index('-f') + 1]).read())\n"
+        "with h.Chart.load(a[2]) as c:\n"
+        "    out = c.render(values, name=a[1], namespace=a[a.index('-n') + 1], is_install=True)\n"
+        "print('\\n---\\n'.join(v for k, v in sorted(out.items()) if k.endswith('.yaml')))\n"
+    )
+    exe.chmod(0o755)
+    pytest.importorskip("helm_python")
+    monkeypatch.setitem(sys.modules, "helm_python", None)
+    monkeypatch.setenv("PATH", f"{exe.parent}:/usr/bin:/bin")
+    report = verify(built["default"])
+    assert report.agree, "\n".join(str(f) for f in report.findings)
+    assert any(f"helm template ({exe})" in n for n in report.notes)
+
+
+def test_verify_subprocess_exit_code_fits_ci(built: dict[str, Path]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "openim_config", "verify", "-q", "-o", str(built["chat-off"])],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("ok: the 3 targets agree on ")
