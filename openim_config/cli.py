@@ -6,20 +6,18 @@ Exit codes: 0 ok, 1 drift (``check``), 2 input or usage error, 3 internal error.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from openim_config import artifacts, build, commands
 from openim_config.errors import OpenIMGenError, UserError
-from openim_config.loader import ENV_PREFIX, Source
+from openim_config.loader import Source
+from openim_config.options import model_inputs, output_dir_option, selected_targets, target_option
 from openim_config.schema import schema_text
-from openim_config.targets import TARGETS
 
-F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_DRIFT, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -30,46 +28,8 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _inputs(func: F) -> F:
-    func = click.option(
-        "--set",
-        "sets",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override one model value (dotted path, typed like Helm's --set); repeatable, highest precedence.",
-    )(func)
-    func = click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=Path, dir_okay=False),
-        help=f"Model file (openim.yaml); repeatable, later files win. Environment: {ENV_PREFIX}<KEY>__<KEY>=VALUE.",
-    )(func)
-    return func
-
-
-def _targets(target: str) -> list[str]:
-    return list(TARGETS) if target == "all" else [target]
-
-
-_target_option = click.option(
-    "-t",
-    "--target",
-    type=click.Choice([*TARGETS, "all"]),
-    default="all",
-    show_default=True,
-    help="Which target to generate.",
-)
-_out_option = click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("deploy"),
-    show_default=True,
-    help="Output directory; each target goes to OUTPUT/<target>/.",
-)
+_target_option = target_option("Which target to generate.")
+_out_option = output_dir_option("Output directory; each target goes to OUTPUT/<target>/.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +42,7 @@ def cli() -> None:
 
 
 @cli.command("build")
-@_inputs
+@model_inputs
 @_target_option
 @_out_option
 def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
@@ -90,14 +50,14 @@ def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
     plan = build.plan_for(Source(files, sets))
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
-    rendered = build.render(plan, _targets(target))
+    rendered = build.render(plan, selected_targets(target))
     artifacts.write(output, rendered)
     for name, arts in rendered.items():
         click.echo(f"wrote {output / name} ({len(arts)} files)")
 
 
 @cli.command("check")
-@_inputs
+@model_inputs
 @_target_option
 @_out_option
 def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
@@ -107,7 +67,7 @@ def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
     changed), or that only the formatting differs. Secret files are neither compared nor
     shown, so no credential is needed to run it."""
     plan = build.plan_for(Source(files, sets))
-    drifts = artifacts.compare(output, build.render(plan, _targets(target)))
+    drifts = artifacts.compare(output, build.render(plan, selected_targets(target)))
     if not drifts:
         click.echo(f"{output}: up to date")
         return
@@ -126,7 +86,7 @@ def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
 
 
 @cli.command("validate")
-@_inputs
+@model_inputs
 def validate_cmd(files: Sequence[Path], sets: Sequence[str]) -> None:
     """Check the model (syntax, types, domain rules) without writing anything."""
     plan = build.plan_for(Source(files, sets))

@@ -11,25 +11,17 @@ import click
 from openim_config import build
 from openim_config.bundle import BundleOptions, assemble, default_name, model_digest, verify_bundle, write_bundle
 from openim_config.errors import UserError
-from openim_config.loader import ENV_PREFIX, Source
+from openim_config.loader import Source
+from openim_config.options import model_inputs, selected_targets, target_option
 from openim_config.plan.images import load_lock
-from openim_config.targets import TARGETS
 
 EXIT_FAILED = 1
 _dir = click.Path(path_type=Path, file_okay=False, exists=True)
 
 
 @click.command("bundle")
-@click.option(
-    "-f",
-    "--file",
-    "files",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help=f"Model file (openim.yaml); repeatable, later files win. Environment: {ENV_PREFIX}<KEY>__<KEY>=VALUE.",
-)
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one model value; repeatable.")
-@click.option("-t", "--target", type=click.Choice([*TARGETS, "all"]), default="all", show_default=True, help="Which target(s) to package.")
+@model_inputs
+@target_option("Which target(s) to package.")
 @click.option(
     "-o",
     "--output",
@@ -78,7 +70,7 @@ def bundle(
         _verify(verify_path, model_digest(build.plan_for(Source(files, sets))) if files or sets else None)
         return
     plan = build.plan_for(Source(files, sets))
-    targets = list(TARGETS) if target == "all" else [target]
+    targets = selected_targets(target)
     options = BundleOptions(
         targets=targets,
         registry=registry,

@@ -13,7 +13,7 @@ import click
 from openim_config import artifacts, build
 from openim_config.artifacts import Artifact
 from openim_config.loader import Source
-from openim_config.targets import TARGETS
+from openim_config.options import output_dir_option, selected_targets, set_option, target_option
 from openim_config.verify import verify as verify_targets
 from openim_config.verify.table import render_findings, render_rules, render_table
 
@@ -27,15 +27,7 @@ def _echo(line: str = "", *, err: bool = False, fg: str | None = None) -> None:
 
 
 @click.command("verify")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("deploy"),
-    show_default=True,
-    help="The directory `build` wrote: OUTPUT/binary, OUTPUT/compose and OUTPUT/helm.",
-)
+@output_dir_option("The directory `build` wrote: OUTPUT/binary, OUTPUT/compose and OUTPUT/helm.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the disagreements, not the parity table.")
 def verify(output: Path, quiet: bool) -> None:
     """Read the built targets back and check they state the same facts.
@@ -89,8 +81,8 @@ def _changes(before: Sequence[Artifact], after: Sequence[Artifact]) -> list[tupl
 @click.command("diff")
 @click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a model value in both models (like build's --set).")
-@click.option("-t", "--target", type=click.Choice([*TARGETS, "all"]), default="all", show_default=True, help="Which target to compare.")
+@set_option("Override a model value in both models (like build's --set).")
+@target_option("Which target to compare.")
 @click.option("--text", is_flag=True, help="Also show the unified text diff of YAML/JSON files.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything changes (like `git diff --exit-code`).")
 def diff(old: Path, new: Path, sets: Sequence[str], target: str, text: bool, exit_code: bool) -> None:
@@ -99,7 +91,7 @@ def diff(old: Path, new: Path, sets: Sequence[str], target: str, text: bool, exi
     For each target: the files added, removed and changed; for a changed YAML/JSON file the
     data paths added, removed and changed (or "formatting only"), for other files the text
     diff. Credential files are never rendered or shown."""
-    targets = list(TARGETS) if target == "all" else [target]
+    targets = selected_targets(target)
     before = build.render(build.plan_for(Source([old], sets)), targets)
     after = build.render(build.plan_for(Source([new], sets)), targets)
     total = 0

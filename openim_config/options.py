@@ -1,0 +1,54 @@
+"""Click options shared by every command that reads the model or names targets or an output dir."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from openim_config.loader import ENV_PREFIX
+from openim_config.targets import TARGETS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+SET_HELP = "Override one model value (dotted path, typed like Helm's --set); repeatable, highest precedence."
+
+
+def set_option(help_text: str = SET_HELP) -> Callable[[F], F]:
+    return click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=help_text)
+
+
+def model_inputs(func: F) -> F:
+    """``-f FILE``... and ``--set K=V``...: the model of one run."""
+    func = set_option()(func)
+    return click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=f"Model file (openim.yaml); repeatable, later files win. Environment: {ENV_PREFIX}<KEY>__<KEY>=VALUE.",
+    )(func)
+
+
+def target_option(help_text: str) -> Callable[[F], F]:
+    return click.option("-t", "--target", type=click.Choice([*TARGETS, "all"]), default="all", show_default=True, help=help_text)
+
+
+def output_dir_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path("deploy"),
+        show_default=True,
+        help=help_text,
+    )
+
+
+def selected_targets(target: str) -> list[str]:
+    return list(TARGETS) if target == "all" else [target]
