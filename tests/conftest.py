@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from openim_config import artifacts
-from tests.scenarios import SECRET_ENV, render_case
+from tests.scenarios import CASES, render_case, secret_env
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,16 +21,9 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every golden case built to disk once (secret files included), by case name."""
     out: dict[str, Path] = {}
-    mp = pytest.MonkeyPatch()
-    for key, value in SECRET_ENV.items():
-        mp.setenv(key, value)
-    try:
-        from tests.scenarios import CASES
-
+    with secret_env():
         for case in CASES:
             root = tmp_path_factory.mktemp(f"built-{case}")
             artifacts.write(root, render_case(case))
             out[case] = root
-    finally:
-        mp.undo()
     return out

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from openim_config import build
 from openim_config.artifacts import Artifact
@@ -24,6 +28,18 @@ SECRET_ENV = {
     "MINIO_SECRET_KEY": "golden-minio-secret",
     "GRAFANA_ADMIN_PASSWORD": "golden-grafana-admin",
 }
+
+
+@contextmanager
+def secret_env() -> Iterator[None]:
+    """The golden models' `{env: ...}` secrets set, for code that writes secret files."""
+    mp = pytest.MonkeyPatch()
+    for key, value in SECRET_ENV.items():
+        mp.setenv(key, value)
+    try:
+        yield
+    finally:
+        mp.undo()
 
 
 def model_file(case: str) -> Path:

@@ -22,7 +22,7 @@ from tests.helm_support import model_chart as _model_chart
 from tests.helm_support import one as _one
 from tests.helm_support import template as _template
 from tests.helm_support import validate as _validate
-from tests.scenarios import CASES, SECRET_ENV, plan_case
+from tests.scenarios import CASES, SECRET_ENV, plan_case, secret_env
 
 # Distinctive credentials, so a leak into a non-secret file cannot hide behind a common word.
 LOUD_SECRETS: dict[str, Any] = {
@@ -39,14 +39,9 @@ LOUD_SECRETS: dict[str, Any] = {
 @pytest.fixture(scope="module", params=CASES)
 def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plan, Path]]:
     """(plan, chart dir) of each golden case, secrets.values.yaml included."""
-    mp = pytest.MonkeyPatch()
-    for key, value in SECRET_ENV.items():
-        mp.setenv(key, value)
-    try:
+    with secret_env():
         plan = plan_case(request.param)
         yield plan, _chart(plan, tmp_path_factory.mktemp(f"helm-{request.param}"))
-    finally:
-        mp.undo()
 
 
 # --------------------------------------------------------------------------- the chart directory

@@ -19,19 +19,14 @@ from openim_config.targets.helm import tree
 from openim_config.targets.helm.values import build
 from tests import consumers as c
 from tests.helm_support import chart
-from tests.scenarios import CASES, SECRET_ENV, plan_case
+from tests.scenarios import CASES, plan_case, secret_env
 
 
 @pytest.fixture(scope="module", params=CASES)
 def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plan, Path]]:
-    mp = pytest.MonkeyPatch()
-    for key, value in SECRET_ENV.items():
-        mp.setenv(key, value)
-    try:
+    with secret_env():
         plan = plan_case(request.param)
         yield plan, chart(plan, tmp_path_factory.mktemp(f"helm-values-{request.param}"))
-    finally:
-        mp.undo()
 
 
 def _block_keys(node: tree.Block, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

@@ -16,7 +16,7 @@ from openim_config.catalog import Catalog
 from openim_config.errors import UserError
 from openim_config.verify import composefile as cf
 from openim_config.verify.facts import NotApplicable, ProcessFacts, TargetFacts, Unknown
-from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports
+from openim_config.verify.normalise import Resolver, normalise_document, process_infra, settle_copies
 from openim_config.verify.reading import binary_for, env_file, get, load_yaml, secret_ids
 
 __all__ = ["extract"]
@@ -174,15 +174,7 @@ def _documents(units: list[Unit], catalog: Catalog, facts: TargetFacts, resolver
         product = catalog.binaries[u.binary].product
         for file, doc in u.docs.items():
             copies.setdefault(f"{product}/{file}", {}).setdefault(u.config_dir, normalise_document(file, doc, resolvers[u.host]))
-    for key, by_dir in sorted(copies.items()):
-        product_name, file = key.split("/", 1)
-        dirs = list(by_dir)
-        doc, odd = cf.majority([by_dir[d] for d in dirs])
-        if odd:
-            ref = next(d for i, d in enumerate(dirs) if i not in odd)
-            differing = ", ".join(str(dirs[i].relative_to(root)) for i in odd)
-            facts.problem(f"config {key}", "copies", f"binary: {file} in {differing} differs from {ref.relative_to(root)}")
-        facts.documents[key] = strip_ports(catalog, product_name, file, doc)
+    settle_copies(facts, catalog, copies, lambda d, file: f"{d.relative_to(root)}/{file}", "binary")
 
 
 def _process(

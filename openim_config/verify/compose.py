@@ -11,7 +11,7 @@ from openim_config.catalog import Catalog
 from openim_config.errors import UserError
 from openim_config.verify import composefile as cf
 from openim_config.verify.facts import ProcessFacts, TargetFacts, Unknown
-from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports
+from openim_config.verify.normalise import Resolver, normalise_document, process_infra, settle_copies
 from openim_config.verify.reading import binary_for, get, load_yaml, secret_ids
 
 __all__ = ["extract"]
@@ -96,16 +96,8 @@ def _documents(containers: list[Container], catalog: Catalog, facts: TargetFacts
         if c.config_dir is not None:
             product = catalog.binaries[c.binary].product
             for file, doc in c.docs.items():
-                copies.setdefault(f"{product}/{file}", {}).setdefault(c.config_dir.name, doc)
-    for key, by_dir in sorted(copies.items()):
-        product_name, file = key.split("/", 1)
-        dirs = list(by_dir)
-        doc, odd = cf.majority([by_dir[d] for d in dirs])
-        if odd:
-            ref = next(d for i, d in enumerate(dirs) if i not in odd)
-            differing = ", ".join(f"config/{dirs[i]}/{file}" for i in odd)
-            facts.problem(f"config {key}", "copies", f"compose: {differing} differ from config/{ref}/{file}")
-        facts.documents[key] = strip_ports(catalog, product_name, file, normalise_document(file, doc, resolve))
+                copies.setdefault(f"{product}/{file}", {}).setdefault(c.config_dir.name, normalise_document(file, doc, resolve))
+    settle_copies(facts, catalog, copies, lambda d, file: f"config/{d}/{file}", "compose")
 
 
 def _process(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openim_config.catalog import Catalog
-from openim_config.verify.facts import KUBERNETES_TARGETS
+from openim_config.verify.facts import KUBERNETES_TARGETS, TargetFacts
 from openim_config.verify.reading import get, split_address
 
 __all__ = ["RULES", "Rule", "normalise_document", "process_infra", "resolve_address", "strip_ports"]
@@ -187,3 +187,21 @@ def process_infra(files: tuple[str, ...], docs: dict[str, Any]) -> tuple[str, ..
 
 def involves_kubernetes(targets: frozenset[str]) -> bool:
     return bool(targets & KUBERNETES_TARGETS)
+
+
+def settle_copies(
+    facts: TargetFacts, catalog: Catalog, copies: dict[str, dict[Any, Any]], where: Callable[[Any, str], str], target: str
+) -> None:
+    """One document per config file: every copy (per directory) should hold the same data;
+    the majority is the target's fact, and each odd copy is a problem naming where it is."""
+    from openim_config.verify.composefile import majority
+
+    for key, by_dir in sorted(copies.items()):
+        product_name, file = key.split("/", 1)
+        dirs = list(by_dir)
+        doc, odd = majority([by_dir[d] for d in dirs])
+        if odd:
+            ref = next(d for i, d in enumerate(dirs) if i not in odd)
+            differing = ", ".join(where(dirs[i], file) for i in odd)
+            facts.problem(f"config {key}", "copies", f"{target}: {differing} differ(s) from {where(ref, file)}")
+        facts.documents[key] = strip_ports(catalog, product_name, file, doc)
