@@ -128,3 +128,12 @@ def test_secret_files_are_private(tmp_path: Path) -> None:
     assert secrets
     for path in secrets:
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_build_warns_about_settings_that_only_work_locally(tmp_path: Path) -> None:
+    proc = run("build", "-t", "compose", "--set", "targets.helm.namespace=openim", "-o", "out", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "warning: publicHost is 127.0.0.1: MinIO links" in proc.stderr
+    assert "warning: targets.helm.namespace is openim:" in proc.stderr
+    quiet = run("build", "-t", "compose", "--set", "publicHost=im.example.com", "-o", "out", cwd=tmp_path)
+    assert "warning" not in quiet.stderr
