@@ -110,7 +110,9 @@ def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dic
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
-        problems.append(Problem(where, (), f"YAML syntax error: {exc.problem or exc.context}"))
+        # ruamel quotes the values of a duplicated key: they may be credentials, so drop them.
+        detail = re.sub(r' with value ".*', "", str(exc.problem or exc.context), flags=re.DOTALL)
+        problems.append(Problem(where, (), f"YAML syntax error: {detail}"))
         return None
     if doc is None:
         return {}, {}

@@ -127,3 +127,9 @@ def test_default_ports_skip_ports_already_claimed() -> None:
     model, prov = load(Source(sets=["services.openim-msggateway.instances=3"], environ={}))
     plan = build_plan(model, prov)
     assert plan.services["openim-msggateway"].ports["ws"] == (10001, 10003, 10006)
+
+
+def test_a_duplicated_key_is_reported_without_its_values(tmp_path: Path) -> None:
+    model = _write(tmp_path, "openim.yaml", "secret: first-s3cret\nsecret: second-s3cret\n")
+    problems = _problems(Source([model], environ={}))
+    assert problems == [f'{model}:2:1: <root>: YAML syntax error: found duplicate key "secret"']
