@@ -9,7 +9,7 @@ import pytest
 
 from openim_config import yamlio
 from tests import consumers
-from tests.scenarios import CASES, SECRET_ENV, plan_case
+from tests.scenarios import CASES, DEFAULT_CREDENTIALS, SECRET_ENV, plan_case
 
 
 def _hosts(case: str) -> list[str]:
@@ -70,7 +70,7 @@ def test_config_files_have_absolute_logs_and_every_instance_port(case: str, buil
 @pytest.mark.parametrize("case", CASES)
 def test_secrets_only_in_root_only_env_files(case: str, built: dict[str, Path]) -> None:
     root = built[case] / "binary"
-    values = set(SECRET_ENV.values()) | {"openIM123", "chat123"}
+    values = set(SECRET_ENV.values()) | DEFAULT_CREDENTIALS
     secret_files = 0
     for path in root.rglob("*"):
         if not path.is_file():

@@ -9,7 +9,7 @@ import pytest
 
 from openim_config import yamlio
 from tests import consumers
-from tests.scenarios import CASES, SECRET_ENV, plan_case
+from tests.scenarios import CASES, DEFAULT_CREDENTIALS, SECRET_ENV, plan_case
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_processes_wait_for_healthy_infrastructure(case: str, normalized: dict[s
 @pytest.mark.parametrize("case", CASES)
 def test_no_secret_value_in_compose_or_config_files(case: str, built: dict[str, Path]) -> None:
     root = built[case] / "compose"
-    values = set(SECRET_ENV.values()) | {"openIM123", "chat123"}
+    values = set(SECRET_ENV.values()) | DEFAULT_CREDENTIALS
     for path in root.rglob("*"):
         if path.is_file() and "secrets" not in path.relative_to(root).parts:
             text = path.read_text()

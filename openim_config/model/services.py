@@ -39,6 +39,16 @@ class AdminUser(Strict):
     nickname: str = "superAdmin"
 
 
+class LiveKit(Strict):
+    """The LiveKit server chat uses for audio/video calls (`chat-rpc-chat.yml liveKit`)."""
+
+    url: str = "ws://127.0.0.1:7880"
+    key: str = "APIGPW3gnFTzqHH"
+    """API key (upstream's sample value)."""
+    secret: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("23ztfSqsfQ8hKkHzHTl3Z4bvaxro0snjk5jwbp5p6Q3"))
+    """API secret (upstream's sample value: replace it with your LiveKit server's)."""
+
+
 class Chat(Strict):
     enabled: bool = False
     """Deploy the openim-chat services (chat-api, admin-api, chat-rpc, admin-rpc)."""
@@ -48,6 +58,10 @@ class Chat(Strict):
     api_url: str | None = Field(None, alias="apiURL")
     """URL the chat services use for the OpenIM API; default: the API as reached from
     where chat runs in each target."""
+    super_code: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("666666"))
+    """`verifyCode.superCode`: accepted as any SMS or mail verification code; a credential
+    (upstream's default is 666666: change it for anything public)."""
+    live_kit: LiveKit = Field(default_factory=LiveKit)
 
 
 class Images(Strict):

@@ -176,6 +176,9 @@ def _fill_chat(docs: dict[str, Any], model: OpenIM, services: Mapping[str, Servi
     _set(share, "openIM.apiURL", api_url(model, services, flavour), "share.yml")
     _set(share, "openIM.adminUserID", model.admins[0].user_id, "share.yml")
     _set(share, "chatAdmin", list(model.chat.admin_accounts), "share.yml")
+    rpc_chat = docs["chat-rpc-chat.yml"]
+    _set(rpc_chat, "liveKit.url", model.chat.live_kit.url, "chat-rpc-chat.yml")
+    _set(rpc_chat, "liveKit.key", model.chat.live_kit.key, "chat-rpc-chat.yml")
     disc = docs["discovery.yml"]
     for svc in services.values():
         if svc.product == "chat" and svc.discovery_name:

@@ -23,6 +23,8 @@ MODEL_SECRETS: dict[str, str] = {
     "minioSecretAccessKey": "infra.minio.secretAccessKey",
     "etcdPassword": "infra.etcd.password",
     "chatAdminTokenSecret": "chat.tokenSecret",
+    "chatSuperCode": "chat.superCode",
+    "liveKitSecret": "chat.liveKit.secret",
     "grafanaAdminPassword": "monitoring.grafanaAdminPassword",
 }
 
