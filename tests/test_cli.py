@@ -135,5 +135,9 @@ def test_build_warns_about_settings_that_only_work_locally(tmp_path: Path) -> No
     assert proc.returncode == 0
     assert "warning: publicHost is 127.0.0.1: MinIO links" in proc.stderr
     assert "warning: targets.helm.namespace is openim:" in proc.stderr
-    quiet = run("build", "-t", "compose", "--set", "publicHost=im.example.com", "-o", "out", cwd=tmp_path)
-    assert "warning" not in quiet.stderr
+    assert "warning: credentials still at upstream's published defaults: secret, infra.mongodb.password," in proc.stderr
+    assert "openIM123" not in proc.stderr  # named, never shown
+    quiet = run(
+        "build", "-t", "compose", "--set", "publicHost=im.example.com", "--set", "secret.env=S", "-o", "out", cwd=tmp_path, env={"S": "x"}
+    )
+    assert "warning: publicHost" not in quiet.stderr and "secret," not in quiet.stderr

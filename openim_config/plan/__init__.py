@@ -9,7 +9,7 @@ from openim_config.model import VOLUME_OWNERS, VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
 from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
 from openim_config.plan.secrets import secret_plans
-from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, ServicePlan, VolumePlan
+from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, SecretPlan, ServicePlan, VolumePlan
 
 __all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan"]
 
@@ -71,7 +71,42 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             existing_claim=v.existing_claim,
         )
     documents = {f: build_documents(model, catalog, services, infra_map, f) for f in FLAVOURS}
-    return Plan(model, catalog, services, infra_map, volumes, secrets, documents, tuple(_warnings(model)))
+    used = {e.secret_id for s in services.values() for e in s.secret_env}
+    warnings = _warnings(model) + _default_credentials(model, secrets, used | _bundled_credentials(model))
+    return Plan(model, catalog, services, infra_map, volumes, secrets, documents, tuple(warnings))
+
+
+def _bundled_credentials(model: OpenIM) -> set[str]:
+    """Credentials the bundled components themselves are set up with."""
+    ids = set()
+    if model.infra.mongodb.mode == "bundled":
+        ids |= {"mongodbRootPassword", "mongodbPassword"}
+    if model.infra.redis.mode == "bundled":
+        ids.add("redisPassword")
+    if model.infra.minio.mode == "bundled":
+        ids |= {"minioAccessKeyId", "minioSecretAccessKey"}
+    if model.monitoring.enabled:
+        ids.add("grafanaAdminPassword")
+    return ids
+
+
+def _default_credentials(model: OpenIM, secrets: dict[str, SecretPlan], used: set[str]) -> list[str]:
+    """Credentials still at upstream's published values: fine on a laptop, not in public."""
+    defaults = secret_plans(OpenIM())
+    same = [
+        plan.path
+        for sid, plan in secrets.items()
+        if sid in used
+        and plan.ref is not None
+        and plan.ref.literal is not None
+        and sid in defaults
+        and defaults[sid].ref is not None
+        and defaults[sid].ref.literal is not None  # type: ignore[union-attr]
+        and plan.ref.literal.get_secret_value() == defaults[sid].ref.literal.get_secret_value()  # type: ignore[union-attr]
+    ]
+    if not same:
+        return []
+    return [f"credentials still at upstream's published defaults: {', '.join(same)}; set them (e.g. {{env: NAME}}) before exposing this"]
 
 
 def _warnings(model: OpenIM) -> list[str]:
