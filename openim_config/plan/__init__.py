@@ -8,7 +8,7 @@ from openim_config.loader import Provenance
 from openim_config.model import VOLUME_OWNERS, VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
 from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
-from openim_config.plan.secrets import secret_plans
+from openim_config.plan.secrets import bundled_secret_env, secret_plans
 from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, SecretPlan, ServicePlan, VolumePlan
 
 __all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan"]
@@ -71,23 +71,10 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             existing_claim=v.existing_claim,
         )
     documents = {f: build_documents(model, catalog, services, infra_map, f) for f in FLAVOURS}
-    used = {e.secret_id for s in services.values() for e in s.secret_env}
-    warnings = _warnings(model) + _default_credentials(model, secrets, used | _bundled_credentials(model))
-    return Plan(model, catalog, services, infra_map, volumes, secrets, documents, tuple(warnings))
-
-
-def _bundled_credentials(model: OpenIM) -> set[str]:
-    """Credentials the bundled components themselves are set up with."""
-    ids = set()
-    if model.infra.mongodb.mode == "bundled":
-        ids |= {"mongodbRootPassword", "mongodbPassword"}
-    if model.infra.redis.mode == "bundled":
-        ids.add("redisPassword")
-    if model.infra.minio.mode == "bundled":
-        ids |= {"minioAccessKeyId", "minioSecretAccessKey"}
-    if model.monitoring.enabled:
-        ids.add("grafanaAdminPassword")
-    return ids
+    bundled_env = bundled_secret_env(model, secrets)
+    used = {e.secret_id for envs in [*(s.secret_env for s in services.values()), *bundled_env.values()] for e in envs}
+    warnings = _warnings(model) + _default_credentials(model, secrets, used)
+    return Plan(model, catalog, services, infra_map, volumes, secrets, documents, bundled_env, tuple(warnings))
 
 
 def _default_credentials(model: OpenIM, secrets: dict[str, SecretPlan], used: set[str]) -> list[str]:

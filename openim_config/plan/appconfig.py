@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from openim_config.catalog import Catalog
 from openim_config.model import OpenIM
+from openim_config.plan.resolve import reach
 from openim_config.plan.types import Documents, Flavour, InfraPlan, ServicePlan
 
 
@@ -46,9 +47,12 @@ def api_url(model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour
     if api is None:
         return ""
     port = api.ports["http"][0]
-    hosts = {h.name: h.address for h in model.targets.binary.hosts}
-    on_host = "localhost" if len(hosts) == 1 else hosts[api.instances[0].host]
-    host = {"host": on_host, "compose": compose_name("openim-api", 0, len(api.instances)), "kubernetes": "openim-api"}[flavour]
+    hosts: dict[Flavour, str] = {
+        "host": reach(model, api.instances[0].host),
+        "compose": compose_name("openim-api", 0, len(api.instances)),
+        "kubernetes": "openim-api",
+    }
+    host = hosts[flavour]
     return f"http://{host}:{port}"
 
 

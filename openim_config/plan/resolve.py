@@ -81,11 +81,16 @@ def instances(model: OpenIM, name: str, ports: dict[PortKind, tuple[int, ...]], 
     return tuple(Instance(name, i, {kind: lst[i] for kind, lst in ports.items() if i < len(lst)}, hosts[i]) for i in range(count))
 
 
-def infra_host(model: OpenIM) -> str:
-    """How host processes reach the bundled infrastructure: on one host, localhost (as upstream's
-    defaults say); across several, the first host's address, where it runs."""
+def reach(model: OpenIM, host: str) -> str:
+    """How processes of the binary target reach something on ``host``: on one host, localhost
+    (as upstream's defaults say); across several, that host's address."""
     hosts = model.targets.binary.hosts
-    return "localhost" if len(hosts) == 1 else hosts[0].address
+    return "localhost" if len(hosts) == 1 else next(h.address for h in hosts if h.name == host)
+
+
+def infra_host(model: OpenIM) -> str:
+    """Bundled infrastructure runs on the first host."""
+    return reach(model, model.targets.binary.hosts[0].name)
 
 
 def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:

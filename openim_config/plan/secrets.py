@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from openim_config.errors import Location, Problem, UserError
 from openim_config.model import OpenIM, SecretRef
-from openim_config.plan.types import Plan, SecretPlan
+from openim_config.plan.types import Plan, SecretEnv, SecretPlan
 
 # secret id -> dotted model path of its value
 MODEL_SECRETS: dict[str, str] = {
@@ -41,6 +41,28 @@ def _get(model: OpenIM, dotted_path: str) -> SecretRef | None:
             return None
     assert isinstance(node, SecretRef)
     return node
+
+
+# The variables each bundled component's image reads its credentials from (official images:
+# mongo, redis via our command line, minio, grafana), with the secret id behind each.
+BUNDLED_ENV: dict[str, tuple[tuple[str, str], ...]] = {
+    "mongodb": (("MONGO_INITDB_ROOT_PASSWORD", "mongodbRootPassword"), ("MONGO_OPENIM_PASSWORD", "mongodbPassword")),
+    "redis": (("REDIS_PASSWORD", "redisPassword"),),
+    "minio": (("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")),
+    "grafana": (("GF_SECURITY_ADMIN_PASSWORD", "grafanaAdminPassword"),),
+}
+
+
+def bundled_secret_env(model: OpenIM, secrets: Mapping[str, SecretPlan]) -> dict[str, tuple[SecretEnv, ...]]:
+    """Per bundled component (and Grafana, with monitoring): the credentials it is set up with."""
+    deployed = {name for name in BUNDLED_ENV if name != "grafana" and getattr(model.infra, name).mode == "bundled"}
+    if model.monitoring.enabled:
+        deployed.add("grafana")
+    return {
+        name: tuple(SecretEnv(var, sid) for var, sid in pairs if sid in secrets)
+        for name, pairs in BUNDLED_ENV.items()
+        if name in deployed and any(sid in secrets for _, sid in pairs)
+    }
 
 
 def secret_plans(model: OpenIM) -> dict[str, SecretPlan]:

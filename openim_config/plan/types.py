@@ -96,6 +96,9 @@ class Plan:
     volumes: Mapping[str, VolumePlan]
     secrets: Mapping[str, SecretPlan]
     documents: Mapping[Flavour, Documents]
+    bundled_env: Mapping[str, tuple[SecretEnv, ...]] = field(default_factory=dict)
+    """Bundled component (``mongodb``, ``redis``, ``minio``, ``grafana``) -> the credentials
+    its container reads, as environment variables."""
     warnings: tuple[str, ...] = ()
     """Valid but probably not what the operator wants; `build` prints them."""
     images: Mapping[str, str] = field(default_factory=dict)

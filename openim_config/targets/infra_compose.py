@@ -214,19 +214,9 @@ ALERTMANAGER: dict[str, Any] = {
 }
 
 
-def infra_secret_env(plan: Plan) -> dict[str, list[tuple[str, str]]]:
-    """Per bundled component: the (variable, secret id) pairs its env file holds."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    names = {i.name for i in plan.bundled()}
-    if "mongodb" in names:
-        out["mongodb"] = [("MONGO_INITDB_ROOT_PASSWORD", "mongodbRootPassword"), ("MONGO_OPENIM_PASSWORD", "mongodbPassword")]
-    if "redis" in names and "redisPassword" in plan.secrets:
-        out["redis"] = [("REDIS_PASSWORD", "redisPassword")]
-    if "minio" in names:
-        out["minio"] = [("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")]
-    if plan.model.monitoring.enabled:
-        out["grafana"] = [("GF_SECURITY_ADMIN_PASSWORD", "grafanaAdminPassword")]
-    return out
+def infra_env_files(plan: Plan) -> dict[str, list[tuple[str, str]]]:
+    """Per bundled component: the (variable, secret id) pairs of its env file."""
+    return {name: [(e.variable, e.secret_id) for e in envs] for name, envs in plan.bundled_env.items()}
 
 
 # Upstream's init pattern (openim-server docker-compose.yml): start mongod with --auth, wait,

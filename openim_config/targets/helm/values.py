@@ -16,7 +16,6 @@ from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
-from openim_config.targets.infra_compose import infra_secret_env
 
 __all__ = ["BUNDLED_ON_KUBERNETES", "PORT_ORDER", "build", "values_key"]
 
@@ -229,7 +228,6 @@ def _persistence(plan: Plan, name: str) -> Block:
 
 def _infra(plan: Plan) -> Block:
     model = plan.model
-    secret_env = infra_secret_env(plan)
     blocks: dict[str, Node] = {}
     for name in BUNDLED_ON_KUBERNETES:
         infra = plan.infra[name]
@@ -271,7 +269,7 @@ def _infra(plan: Plan) -> Block:
             fields["serviceType"] = Value("Service type.", "ClusterIP", {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]})
         fields["secretEnv"] = Block(
             "Credentials it reads: environment variable -> Secret key.",
-            {var: Value(f"Read by the {name} image.", sid, {"type": "string", "minLength": 1}) for var, sid in secret_env.get(name, [])},
+            {var: Value(f"Read by the {name} image.", sid, {"type": "string", "minLength": 1}) for var, sid in _env_pairs(plan, name)},
         )
         fields["clients"] = Value(
             "Services that connect to it (NetworkPolicy).", list(infra.users), {"type": "array", "items": {"type": "string"}}
@@ -332,3 +330,7 @@ def _ingress(plan: Plan) -> Block:
             ),
         },
     )
+
+
+def _env_pairs(plan: Plan, component: str) -> list[tuple[str, str]]:
+    return [(e.variable, e.secret_id) for e in plan.bundled_env.get(component, ())]
