@@ -75,7 +75,7 @@ def test_pods_spread_across_nodes(chat_chart: tuple[Any, Path]) -> None:
     mongo = pod(docs, "StatefulSet", "mongodb")["spec"]["affinity"]["podAntiAffinity"]
     (term,) = mongo["preferredDuringSchedulingIgnoredDuringExecution"]
     components = next(e for e in term["podAffinityTerm"]["labelSelector"]["matchExpressions"] if e["key"].endswith("component"))
-    assert components["values"] == ["kafka", "minio", "mongodb", "redis"]
+    assert components["values"] == ["etcd", "kafka", "minio", "mongodb", "redis"]  # etcd: chat's discovery
     hard = template(plan, chart, {"antiAffinity.infra": "required", "antiAffinity.services": "none"})
     assert "affinity" not in pod(hard, "Deployment", "openim-api")["spec"]
     assert pod(hard, "StatefulSet", "kafka")["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
@@ -104,8 +104,8 @@ def test_every_pod_is_hardened(chat_chart: tuple[Any, Path]) -> None:
         for container in spec["containers"]:
             security = container["securityContext"]
             assert security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"], name
-            # Kafka's image writes its generated configuration into its own tree.
-            assert security.get("readOnlyRootFilesystem") is (name != "kafka"), name
+            # Kafka's and etcd's images write their generated configuration into their own trees.
+            assert security.get("readOnlyRootFilesystem") is (name not in ("kafka", "etcd")), name
             if container.get("ports"):  # crontask listens on nothing: its exit is its failure
                 assert container["readinessProbe"] and container["livenessProbe"], name
 

@@ -81,7 +81,8 @@ def test_values_layout(golden: tuple[Plan, Path]) -> None:
         assert block["secretEnv"] == {e.variable: e.secret_id for e in svc.secret_env}
     assert helm.values_key("openim-rpc-user") == "openimRpcUser" and helm.values_key("chat-api") == "chatApi"
     assert set(values["config"]) == {s.product for s in plan.services.values()}
-    assert "etcd" not in values["infra"]
+    # etcd only for chat, which finds its services through etcd; the server uses the Kubernetes API.
+    assert ("etcd" in values["infra"]) == plan.product_enabled("chat")
 
 
 def test_helm_reads_values_as_written(golden: tuple[Plan, Path]) -> None:
@@ -138,7 +139,12 @@ def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
         pod = spec["template"]["spec"]
         assert pod["serviceAccountName"] == sa and pod["securityContext"]["runAsNonRoot"] is True
         container = pod["containers"][0]
-        assert "args" not in container and container["image"] == svc.image
+        assert container["image"] == svc.image
+        # The 3.8 line reads only -c (CONFIG_PATH is the main line's); chat's shell entrypoint is replaced.
+        assert container["args"] == ["-i", "0", "-c", product.containerConfigDir]
+        contract = plan.catalog.binary_contract(name)
+        assert container.get("command") == (None if contract.passes_arguments() else [contract.binary])
+        assert pod["automountServiceAccountToken"] is product.serviceAccountToken
         env = {e["name"]: e for e in container["env"]}
         assert env["CONFIG_PATH"]["value"] == product.containerConfigDir
         mount = next(m for m in container["volumeMounts"] if m["name"] == "config")
@@ -234,12 +240,15 @@ def test_package_leaves_credentials_out(golden: tuple[Plan, Path], tmp_path: Pat
 
 
 # --------------------------------------------------------------------------- model variants
-def test_bundled_infra_is_statefulsets_without_etcd(tmp_path: Path) -> None:
+def test_bundled_infra_is_statefulsets_with_etcd_only_for_chat(tmp_path: Path) -> None:
     data = {"storage": {"kafka-data": {"size": "50Gi", "storageClass": "fast"}, "redis-data": {"existingClaim": "redis-pvc"}}}
     plan, chart = _model_chart(data, tmp_path)
     docs = _template(plan, chart)
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"} == {"mongodb", "redis", "kafka", "minio"}
     assert not [d for d in docs if "etcd" in d["metadata"]["name"]]
+    chat_plan, chat_chart = _model_chart({"chat": {"enabled": True}}, tmp_path / "chat")
+    etcd = _one(_template(chat_plan, chat_chart), "StatefulSet", "etcd")["spec"]["template"]["spec"]
+    assert etcd["containers"][0]["volumeMounts"] == [{"name": "data", "mountPath": "/bitnami/etcd"}]
     for name, port in (("mongodb", 27017), ("redis", 6379), ("kafka", 9092), ("minio", 9000)):
         assert _one(docs, "Service", name)["spec"]["ports"][0]["port"] == port
     kafka = _one(docs, "StatefulSet", "kafka")["spec"]["volumeClaimTemplates"][0]["spec"]

@@ -34,7 +34,7 @@ def test_each_service_states_every_fact_in_every_target(built: dict[str, Path]) 
     assert gateway.cell("binary") == gateway.cell("compose") == "20001,20011,20021"
     assert gateway.cell("helm") == "20001", "one port per listener in Kubernetes (rule index0)"
     assert rows["openim-msggateway", "instances"].values == {"binary": 3, "compose": 3, "helm": 3}
-    creds = rows["openim-api", "credentials"].values
+    creds = rows["openim-rpc-user", "credentials"].values
     assert creds["binary"] == creds["compose"] == creds["helm"]
     assert creds["helm"]["IMENV_REDIS_PASSWORD"] == "redisPassword"
     volumes = rows["infra redis", "volumes"]
@@ -69,7 +69,7 @@ def test_without_credential_files_values_are_unknown_but_the_rest_agrees(built: 
     assert report.agree, "\n".join(str(f) for f in report.findings)
     rows = {(r.subject, r.fact): r for r in report.rows}
     assert rows["openim-api", "secret values"].cell("compose") == "?"
-    assert rows["openim-api", "credentials"].cell("helm").startswith("6:"), "names still come from the manifests"
+    assert rows["openim-api", "credentials"].cell("helm").startswith("1:"), "names still come from the manifests"
     assert any("secrets.values.yaml not written" in n for n in report.notes)
 
 

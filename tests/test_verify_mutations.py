@@ -126,9 +126,9 @@ def test_an_infrastructure_address_in_one_compose_copy(default: Path) -> None:
 
 
 def test_a_credential_value_differs_without_showing_it(production: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    env = production / "compose/secrets/openim-api.env"
+    env = production / "compose/secrets/openim-rpc-user.env"
     env.write_text(env.read_text().replace(SECRET_ENV["REDIS_PASSWORD"], "another-password"))
-    assert _keys(production) == {("openim-api", "secret values")}
+    assert _keys(production) == {("openim-rpc-user", "secret values")}
     assert main(["verify", "-o", str(production)]) == 1
     out = capsys.readouterr().out
     assert "values of IMENV_REDIS_PASSWORD differ between" in out

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openim_config import yamlio
 
-__all__ = ["LINES", "Binary", "Catalog", "PortKind", "PortSpec", "Product", "load_catalog"]
+__all__ = ["LINES", "Binary", "Catalog", "Contract", "PortKind", "PortSpec", "Product", "load_catalog"]
 
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 ProductName = Literal["server", "chat"]
@@ -37,12 +37,64 @@ class Product(_Data):
     containerConfigDir: str
     containerLogDir: str
     discovery: dict[Literal["etcd", "kubernetes"], str]
+    serviceAccountToken: bool
+    """Kubernetes: whether its pods mount a service-account token (which makes OpenIM take
+    the pod for a Kubernetes runtime)."""
     discoveryNameKey: str
     adminUsersKey: str
 
 
+class Contract(_Data):
+    """How an image starts and what it writes (the image's Dockerfile, as data)."""
+
+    sources: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...] = ()
+    workdir: str = "/"
+    env: dict[str, str] = Field(default_factory=dict)
+    binary: str | None = None
+    """OpenIM images: where the executable is (``{binary}``: the image's binary name)."""
+    user: str
+    """``uid:gid`` the image starts as."""
+    runsAs: str | None = None
+    """``uid:gid`` its entrypoint switches to, when it starts as root and drops privileges."""
+    chowns: tuple[str, ...] = ()
+    """Directories its entrypoint (as root) hands over to ``runsAs`` before starting."""
+    shell: bool
+    volumes: tuple[str, ...] = ()
+    """Image-declared VOLUMEs."""
+    writes: tuple[str, ...] = ()
+    """Directories the program must be able to write."""
+    baked: dict[str, str] = Field(default_factory=dict)
+    """Directories the image ships content in (OpenIM chat: its default config)."""
+    listens: tuple[int, ...] = ()
+    """Ports it listens on unless configured otherwise."""
+
+    def for_binary(self, binary: str) -> Contract:
+        """The contract with ``{binary}`` filled in."""
+
+        def fill(text: str) -> str:
+            return text.replace("{binary}", binary)
+
+        return self.model_copy(
+            update={
+                "entrypoint": tuple(fill(a) for a in self.entrypoint),
+                "env": {k: fill(v) for k, v in self.env.items()},
+                "binary": fill(self.binary) if self.binary else None,
+            }
+        )
+
+    def passes_arguments(self) -> bool:
+        """Whether arguments given as the container command reach the program: not through a
+        ``sh -c SCRIPT`` entrypoint whose script does not pass ``"$@"`` on."""
+        shell = len(self.entrypoint) >= 3 and self.entrypoint[0] in ("sh", "/bin/sh", "bash", "/bin/bash") and self.entrypoint[1] == "-c"
+        return not shell or '"$@"' in self.entrypoint[2]
+
+
 class Binary(_Data):
     product: ProductName
+    command: str
+    """The upstream constructor of its cobra command (``NewPushRpcCmd``): what it loads."""
     image: str | None = None
     files: tuple[str, ...]
     instances: int
@@ -60,6 +112,7 @@ class Catalog(_Data):
     binaries: dict[str, Binary]
     secretKeys: dict[ProductName, dict[str, str]]
     images: dict[str, str]
+    contracts: dict[str, Contract]
     documents: dict[ProductName, dict[str, object]]
     """Upstream default config documents, by product and file name (``share.yml``)."""
 
@@ -70,6 +123,10 @@ class Catalog(_Data):
 
     def image_name(self, name: str) -> str:
         return self.binaries[name].image or name
+
+    def binary_contract(self, name: str) -> Contract:
+        """The contract of an OpenIM binary's image, for that binary."""
+        return self.contracts[self.binaries[name].product].for_binary(self.image_name(name))
 
 
 @cache

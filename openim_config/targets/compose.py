@@ -73,8 +73,12 @@ def _process(plan: Plan, svc: ServicePlan, index: int) -> dict[str, Any]:
         depends["minio-init"] = {"condition": "service_completed_successfully"}
     if svc.product == "chat" and "openim-api" in plan.services:
         depends[compose_name("openim-api", 0, len(plan.services["openim-api"].instances))] = {"condition": "service_started"}
-    out: dict[str, Any] = {
-        "image": svc.image,
+    contract = plan.catalog.binary_contract(svc.name)
+    out: dict[str, Any] = {"image": svc.image}
+    if not contract.passes_arguments():
+        # The image's entrypoint would swallow -i/-c (a `sh -c` script): start the binary itself.
+        out["entrypoint"] = [contract.binary]
+    out |= {
         "command": ["-i", str(index), "-c", product.containerConfigDir],
         "restart": "unless-stopped",
         "networks": ["openim"],

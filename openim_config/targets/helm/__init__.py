@@ -27,7 +27,7 @@ from openim_config.artifacts import Artifact, secret, text
 from openim_config.plan import Plan
 from openim_config.plan.secrets import resolve
 from openim_config.targets.helm import tree
-from openim_config.targets.helm.values import BUNDLED_ON_KUBERNETES, PORT_ORDER, build, values_key
+from openim_config.targets.helm.values import PORT_ORDER, build, kubernetes_components, values_key
 from openim_config.templating import static_files
 
 __all__ = ["PORT_ORDER", "SECRETS_FILE", "render", "values_key"]
@@ -98,7 +98,7 @@ def _values_schema(values: tree.Block) -> dict[str, Any]:
 def _secret_ids(plan: Plan) -> list[str]:
     """Every credential an enabled service or a bundled component reads, in the plan's order."""
     used = {e.secret_id for svc in plan.services.values() for e in svc.secret_env}
-    used |= {e.secret_id for name, envs in plan.bundled_env.items() if name in BUNDLED_ON_KUBERNETES for e in envs}
+    used |= {e.secret_id for name, envs in plan.bundled_env.items() if name in kubernetes_components(plan) for e in envs}
     return [sid for sid in plan.secrets if sid in used]
 
 

@@ -17,12 +17,20 @@ from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
 
-__all__ = ["BUNDLED_ON_KUBERNETES", "PORT_ORDER", "build", "values_key"]
+__all__ = ["PORT_ORDER", "build", "kubernetes_components", "values_key"]
 
 PORT_ORDER: tuple[PortKind, ...] = ("grpc", "http", "ws", "metrics")
 """Listener kinds in the order containers and Services list them: gRPC first (FACTS 5.2)."""
-BUNDLED_ON_KUBERNETES = ("mongodb", "redis", "kafka", "minio")
-"""etcd is left out: on Kubernetes, discovery reads Services and Endpoints from the API."""
+
+
+def kubernetes_components(plan: Plan) -> tuple[str, ...]:
+    """The infrastructure the chart provides or names: etcd only when a product finds its
+    services through etcd in Kubernetes (chat at this line); the server discovers through the
+    Kubernetes API."""
+    etcd = any(plan.catalog.products[s.product].discovery["kubernetes"] == "etcd" for s in plan.services.values())
+    return tuple(name for name in ("mongodb", "redis", "kafka", "etcd", "minio") if name != "etcd" or etcd)
+
+
 INGRESS_PATHS = {"openim-api": "/api", "openim-msggateway": "/msg_gateway", "chat-api": "/chat", "admin-api": "/complete_admin"}
 """Path prefixes of the client-facing listeners, as upstream's charts route them (FACTS 5.4)."""
 
@@ -146,6 +154,8 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
     file = plan.catalog.binary_file(name)
     resources = plan.model.services.get(name, Service()).resources
     overrides = {sid: key.replace(":", " ") for key, sid in plan.catalog.secretKeys[svc.product].items() if key.split(":")[0] in svc.files}
+    contract = plan.catalog.binary_contract(name)
+    command = [] if contract.passes_arguments() else [contract.binary]
     return Block(
         f"{name}: {ROLES.get(name, svc.product)}.",
         {
@@ -165,7 +175,12 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
             ),
             "configFile": fixed("Its own config file", file),
             "configPorts": Block(f"Where each port is written in {file}.", {k: fixed(f"{k} port key", binary.ports[k].key) for k in kinds}),
-            "configDir": fixed("Where the ConfigMap is mounted ($CONFIG_PATH)", product.containerConfigDir),
+            "files": fixed("The config files its command loads, mounted from the ConfigMap", list(svc.files)),
+            "configDir": fixed("Where they are mounted: -c, and $CONFIG_PATH", product.containerConfigDir),
+            "command": fixed("Replaces the image's entrypoint when that would not pass -i/-c on (empty: the image's own)", command),
+            "serviceAccountToken": fixed(
+                "Mount the service-account token (OpenIM then takes the pod for a Kubernetes runtime)", product.serviceAccountToken
+            ),
             "logDir": fixed("Writable log directory (the root filesystem is read-only)", product.containerLogDir),
             "clientFacing": fixed("Listeners clients reach (Ingress paths, NetworkPolicy)", [k for k in kinds if k in svc.client_facing]),
             "serviceType": Value("Service type.", "ClusterIP", {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]}),
@@ -229,7 +244,7 @@ def _persistence(plan: Plan, name: str) -> Block:
 def _infra(plan: Plan) -> Block:
     model = plan.model
     blocks: dict[str, Node] = {}
-    for name in BUNDLED_ON_KUBERNETES:
+    for name in kubernetes_components(plan):
         infra = plan.infra[name]
         if not infra.bundled:
             services = [
@@ -277,7 +292,11 @@ def _infra(plan: Plan) -> Block:
         fields["persistence"] = _persistence(plan, name)
         fields["resources"] = Value("CPU and memory requests and limits.", {}, RESOURCES)
         blocks[name] = Block(f"{name}: bundled, one StatefulSet (openim.yaml infra.{name}).", fields)
-    return Block("Infrastructure (etcd is not deployed: discovery uses the Kubernetes API).", blocks)
+    return Block(
+        "Infrastructure. The server discovers its services through the Kubernetes API; etcd is there only for chat,\n"
+        "which finds its own through etcd (it cannot start in what it takes for a Kubernetes runtime).",
+        blocks,
+    )
 
 
 def _ingress(plan: Plan) -> Block:

@@ -2,10 +2,12 @@
 One OpenIM binary: a Deployment and (when it listens) a Service.
 Call with (dict "root" $ "key" "openimApi"); the key names the service's block in values.
 
-Every replica reads the same config with index 0, so each listener has one port. Inside a pod
-the config loader ignores -c and reads $CONFIG_PATH, where the product's ConfigMap is mounted.
-The Service carries the gRPC discovery name and lists the port named grpc first: that is the
-port OpenIM's Kubernetes resolver dials.
+Every replica reads the same config with index 0, so each listener has one port. The 3.8 line
+reads its files only from the -c directory, where the files its command loads are mounted from
+the product's ConfigMap (CONFIG_PATH is set too: the main line reads it in a pod). An image whose
+entrypoint would not pass arguments on is started through its binary (command). The Service
+carries the gRPC discovery name and lists the port named grpc first: that is the port OpenIM's
+Kubernetes resolver dials.
 */}}
 {{- define "openim.workload" -}}
 {{- $root := .root -}}
@@ -44,8 +46,9 @@ spec:
         {{- . | nindent 8 }}
       {{- end }}
       serviceAccountName: {{ include "openim.serviceAccountName" $root }}
-      # The loader detects Kubernetes by the mounted service account token, and discovery reads Endpoints with it.
-      automountServiceAccountToken: true
+      # OpenIM takes a pod with a service-account token for a Kubernetes runtime: the server's discovery
+      # reads Endpoints with it; chat cannot start that way and uses etcd.
+      automountServiceAccountToken: {{ $svc.serviceAccountToken }}
       enableServiceLinks: false
       securityContext:
         runAsNonRoot: true
@@ -58,6 +61,11 @@ spec:
         - name: {{ $svc.name }}
           image: {{ $svc.image }}
           imagePullPolicy: {{ $root.Values.imagePullPolicy }}
+          {{- with $svc.command }}
+          command:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          args: ["-i", "0", "-c", {{ $configDir | quote }}]
           env:
             - name: CONFIG_PATH
               value: {{ $configDir }}
@@ -102,6 +110,12 @@ spec:
         - name: config
           configMap:
             name: {{ printf "%s-%s-config" $root.Release.Name $svc.product }}
+            # Only the files its command loads.
+            items:
+              {{- range $file := $svc.files }}
+              - key: {{ $file }}
+                path: {{ $file }}
+              {{- end }}
         - name: logs
           emptyDir: {}
         - name: tmp
