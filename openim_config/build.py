@@ -9,7 +9,7 @@ from openim_config.loader import Source, load
 from openim_config.plan import Plan, build_plan
 from openim_config.targets import TARGETS
 
-__all__ = ["plan_for", "render"]
+__all__ = ["notes", "plan_for", "render"]
 
 
 def plan_for(source: Source) -> Plan:
@@ -19,3 +19,8 @@ def plan_for(source: Source) -> Plan:
 
 def render(plan: Plan, targets: Sequence[str]) -> dict[str, list[Artifact]]:
     return {name: list(TARGETS[name].render(plan)) for name in targets}
+
+
+def notes(plan: Plan, targets: Sequence[str]) -> list[str]:
+    """``<target>: <what it does instead>`` for the chosen targets."""
+    return [f"{name}: {note}" for name in targets for note in TARGETS[name].notes(plan)]

@@ -50,6 +50,8 @@ def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
     plan = build.plan_for(Source(files, sets))
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for note in build.notes(plan, selected_targets(target)):
+        click.echo(f"note: {note}", err=True)
     rendered = build.render(plan, selected_targets(target))
     artifacts.write(output, rendered)
     for name, arts in rendered.items():

@@ -12,7 +12,7 @@ from openim_config.plan import Plan, build_plan
 from openim_config.targets import helm
 from tests import consumers as c
 
-CRDS = ("ServiceMonitor",)
+CRDS = ("ServiceMonitor", "PrometheusRule")
 """Kinds from CRDs (no schema bundled with kubernetes-validate)."""
 
 

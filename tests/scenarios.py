@@ -27,6 +27,8 @@ SECRET_ENV = {
     "REDIS_PASSWORD": "golden-redis-password",
     "MINIO_SECRET_KEY": "golden-minio-secret",
     "GRAFANA_ADMIN_PASSWORD": "golden-grafana-admin",
+    "ALERT_SMTP_PASSWORD": 'golden "smtp" password',
+    "ALERT_WEBHOOK_URL": "https://hooks.example.com/openim?token=golden-webhook-token",
 }
 
 

@@ -18,11 +18,11 @@ def out(tmp_path: Path) -> Path:
 
 
 def test_a_data_change_is_shown_by_path(out: Path) -> None:
-    edited = out / "compose/config/openim-api/redis.yml"
+    edited = out / "compose/config/openim-rpc-user/redis.yml"
     edited.write_text(edited.read_text().replace("redis:6379", "redis:6380"))
     proc = run("check", "-o", "out", cwd=out.parent)
     assert proc.returncode == 1
-    assert "data of compose/config/openim-api/redis.yml (on disk -> generated):" in proc.stdout
+    assert "data of compose/config/openim-rpc-user/redis.yml (on disk -> generated):" in proc.stdout
     assert "    changed address[0]: 'redis:6380' -> 'redis:6379'" in proc.stdout
     assert "-  - redis:6380" in proc.stdout, "the text diff is still there"
 

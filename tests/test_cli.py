@@ -41,11 +41,11 @@ def test_check_is_clean_then_names_an_edited_file(tmp_path: Path) -> None:
     assert run("build", "-o", "out", cwd=tmp_path).returncode == 0
     clean = run("check", "-o", "out", cwd=tmp_path)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    edited = tmp_path / "out/compose/config/openim-api/redis.yml"
+    edited = tmp_path / "out/compose/config/openim-rpc-user/redis.yml"
     edited.write_text(edited.read_text().replace("redis:6379", "redis:6380"))
     drift = run("check", "-o", "out", cwd=tmp_path)
     assert drift.returncode == 1
-    assert "changed: compose/config/openim-api/redis.yml" in drift.stdout
+    assert "changed: compose/config/openim-rpc-user/redis.yml" in drift.stdout
     assert "-  - redis:6380" in drift.stdout and "+  - redis:6379" in drift.stdout
 
 

@@ -66,7 +66,11 @@ def test_published_ports_are_the_client_facing_ones(case: str, normalized: dict[
     expected += [f.port for f in (plan.model.fronts.web, plan.model.fronts.admin) if f.enabled]
     mon = plan.model.monitoring
     if mon.enabled:
-        expected += [mon.prometheus_port, mon.alertmanager_port, mon.grafana_port, mon.node_exporter_port]
+        # node-exporter listens on the host's network itself (nothing to publish).
+        expected += [mon.prometheus_port, mon.alertmanager_port, mon.grafana_port]
+        exporter = normalized[case]["services"]["node-exporter"]
+        assert exporter["network_mode"] == "host" and exporter["pid"] == "host"
+        assert f"--web.listen-address=:{mon.node_exporter_port}" in exporter["command"]
     assert published == sorted(expected)
 
 

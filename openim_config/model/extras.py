@@ -7,9 +7,43 @@ from pydantic import Field
 from openim_config.model.base import SecretRef, Strict
 
 
+class EmailReceiver(Strict):
+    """Alert mails through an SMTP server."""
+
+    to: list[str] = Field(min_length=1)
+    """Recipients."""
+    sender: str
+    """From address."""
+    smarthost: str = Field(pattern=r"^[^\s:]+:[0-9]{1,5}$")
+    """SMTP server, `host:port`."""
+    username: str = ""
+    """SMTP login; empty: no authentication."""
+    password: SecretRef | None = None
+    require_tls: bool = True
+
+
+class WebhookReceiver(Strict):
+    """Alerts POSTed as JSON (Alertmanager's webhook format)."""
+
+    url: SecretRef
+    """Where to; a credential, since such URLs often carry a token."""
+    send_resolved: bool = True
+
+
+class Alerts(Strict):
+    """Where Alertmanager sends alerts; none: they only show in its UI."""
+
+    email: EmailReceiver | None = None
+    webhook: WebhookReceiver | None = None
+
+
 class Monitoring(Strict):
     enabled: bool = False
     """Prometheus scraping every instance's metrics port, Alertmanager, Grafana, node-exporter."""
+    grafana_url: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    """URL browsers open Grafana at (openim-api.yml prometheus.grafanaURL, which the admin front
+    embeds). Default: `http://<publicHost>:<grafanaPort>/` where the target runs Grafana."""
+    alerts: Alerts = Field(default_factory=Alerts)
     prometheus_port: int = Field(19090, ge=1, le=65535)
     alertmanager_port: int = Field(19093, ge=1, le=65535)
     grafana_port: int = Field(13000, ge=1, le=65535)

@@ -154,6 +154,18 @@ def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: M
     _set(mn, "internalAddress", infra["minio"].endpoints[flavour][0], "minio.yml")
     _set(mn, "externalAddress", minio_external(model, flavour), "minio.yml")
     _set(mn, "publicRead", minio.public_read, "minio.yml")
+    _set(docs["openim-api.yml"], "prometheus.grafanaURL", grafana_url(model, flavour), "openim-api.yml")
+
+
+def grafana_url(model: OpenIM, flavour: Flavour) -> str:
+    """Where browsers open Grafana (the admin front embeds it): the model's URL, else the
+    Grafana the binary and compose targets run on the public host; Kubernetes runs none."""
+    mon = model.monitoring
+    if mon.grafana_url:
+        return mon.grafana_url
+    if not mon.enabled or flavour == "kubernetes":
+        return ""
+    return f"http://{model.public_host}:{mon.grafana_port}/"
 
 
 def minio_routed_by_ingress(model: OpenIM) -> bool:

@@ -26,6 +26,8 @@ MODEL_SECRETS: dict[str, str] = {
     "chatSuperCode": "chat.superCode",
     "liveKitSecret": "chat.liveKit.secret",
     "grafanaAdminPassword": "monitoring.grafanaAdminPassword",
+    "alertSmtpPassword": "monitoring.alerts.email.password",
+    "alertWebhookUrl": "monitoring.alerts.webhook.url",
 }
 
 
@@ -50,14 +52,20 @@ BUNDLED_ENV: dict[str, tuple[tuple[str, str], ...]] = {
     "redis": (("REDIS_PASSWORD", "redisPassword"),),
     "minio": (("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")),
     "grafana": (("GF_SECURITY_ADMIN_PASSWORD", "grafanaAdminPassword"),),
+    # Written into Alertmanager's configuration inside its container at start (targets/monitoring.py).
+    "alertmanager": (("ALERT_SMTP_PASSWORD", "alertSmtpPassword"), ("ALERT_WEBHOOK_URL", "alertWebhookUrl")),
 }
+
+
+MONITORING = ("grafana", "alertmanager")
+"""Monitoring components that read credentials (deployed with ``monitoring.enabled``)."""
 
 
 def bundled_secret_env(model: OpenIM, secrets: Mapping[str, SecretPlan]) -> dict[str, tuple[SecretEnv, ...]]:
     """Per bundled component (and Grafana, with monitoring): the credentials it is set up with."""
-    deployed = {name for name in BUNDLED_ENV if name != "grafana" and getattr(model.infra, name).mode == "bundled"}
+    deployed = {name for name in BUNDLED_ENV if name not in MONITORING and getattr(model.infra, name).mode == "bundled"}
     if model.monitoring.enabled:
-        deployed.add("grafana")
+        deployed |= set(MONITORING)
     return {
         name: tuple(SecretEnv(var, sid) for var, sid in pairs if sid in secrets)
         for name, pairs in BUNDLED_ENV.items()

@@ -16,5 +16,9 @@ __all__ = ["TARGETS", "Target"]
 class Target(Protocol):
     def render(self, plan: Plan) -> Sequence[Artifact]: ...
 
+    def notes(self, plan: Plan) -> list[str]:
+        """What the target does instead with parts of the model it does not deploy (``build`` prints them)."""
+        ...
+
 
 TARGETS: dict[str, Target] = {"binary": binary, "compose": compose, "helm": helm}

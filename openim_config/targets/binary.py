@@ -18,8 +18,8 @@ from openim_config import templating, yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
 from openim_config.plan import Instance, Plan, ServicePlan
 from openim_config.targets.envfile import env_file
-from openim_config.targets.infra_compose import ALERTMANAGER, infra_env_files, infra_services, monitoring_services
-from openim_config.targets.monitoring import ALERT_RULES, prometheus_config
+from openim_config.targets.infra_compose import hand_over_data, infra_env_files, infra_services, monitoring_services
+from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
 REPOS = {"server": "open-im-server", "chat": "chat"}
 HARDENING = (
@@ -74,6 +74,11 @@ def unit_name(service: str) -> str:
 
 def host_address(plan: Plan, instance: Instance) -> str:
     return next(h.address for h in plan.model.targets.binary.hosts if h.name == instance.host)
+
+
+def notes(plan: Plan) -> list[str]:
+    """Nothing of the model goes undeployed here."""
+    return []
 
 
 def render(plan: Plan) -> list[Artifact]:
@@ -143,9 +148,10 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
     )
     artifacts.append(yaml_artifact(f"{_rel(config_root)}/prometheus.yml", prometheus, 0o644, GENERATED))
     artifacts.append(yaml_artifact(f"{_rel(config_root)}/instance-down-rules.yml", ALERT_RULES, 0o644, GENERATED))
-    artifacts.append(yaml_artifact(f"{_rel(config_root)}/alertmanager.yml", ALERTMANAGER, 0o644, GENERATED))
+    artifacts.append(yaml_artifact(f"{_rel(config_root)}/alertmanager.yml", alertmanager_config(plan), 0o644, GENERATED))
     if monitoring.enabled:
         services.update(monitoring_services(plan, target.data_dir, config_root, host_network=True))
+    hand_over_data(plan, services, target.data_dir)
     if services:
         compose = {"name": "openim-infra", "services": services, "networks": {"openim": {"name": "openim-infra-net"}}}
         artifacts.append(text(f"{infra_root}/compose.yaml", GENERATED + yamlio.dump(compose)))

@@ -16,15 +16,15 @@ from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import compose_name
 from openim_config.targets.envfile import env_file
 from openim_config.targets.infra_compose import (
-    ALERTMANAGER,
     HARDENING,
     ROTATED_LOGS,
+    hand_over_data,
     infra_env_files,
     infra_services,
     monitoring_services,
     volume_source,
 )
-from openim_config.targets.monitoring import ALERT_RULES, prometheus_config
+from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
 GITIGNORE = "# Credentials: written by `openim-gen build`, never committed.\nsecrets/\n"
 
@@ -33,6 +33,11 @@ def data_dir(plan: Plan) -> str | None:
     """Where bind mounts live, or ``None`` when the model asks for named volumes."""
     target = plan.model.targets.compose
     return target.data_dir if target.volumes == "bind" else None
+
+
+def notes(plan: Plan) -> list[str]:
+    """Nothing of the model goes undeployed here."""
+    return []
 
 
 def render(plan: Plan) -> list[Artifact]:
@@ -57,6 +62,7 @@ def render(plan: Plan) -> list[Artifact]:
     services.update(_fronts(plan))
     if plan.model.monitoring.enabled:
         artifacts += _monitoring(plan, services)
+    hand_over_data(plan, services, data_dir(plan))
     compose: dict[str, Any] = {"name": target.project, "services": services, "networks": {"openim": {"name": f"{target.project}-net"}}}
     if data_dir(plan) is None:
         compose["volumes"] = {name: {} for name in plan.volumes}
@@ -136,10 +142,10 @@ def _monitoring(plan: Plan, services: dict[str, Any]) -> list[Artifact]:
             plan,
             lambda i: compose_name(i.service, i.index, len(plan.services[i.service].instances)),
             "alertmanager:9093",
-            "node-exporter:9100",
+            f"host.docker.internal:{plan.model.monitoring.node_exporter_port}",
         ),
         "instance-down-rules.yml": ALERT_RULES,
-        "alertmanager.yml": ALERTMANAGER,
+        "alertmanager.yml": alertmanager_config(plan),
     }
     for name, svc in monitoring_services(plan, data_dir(plan), "./monitoring", host_network=False).items():
         svc["profiles"] = ["monitoring"]

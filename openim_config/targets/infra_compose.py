@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from openim_config.plan import Plan
+from openim_config.plan.appconfig import grafana_url
+from openim_config.targets.monitoring import START, alertmanager_needs_secrets
 
 ROTATED_LOGS = {"driver": "json-file", "options": {"max-size": "100m", "max-file": "3"}}
 HARDENING: dict[str, Any] = {"security_opt": ["no-new-privileges:true"]}
@@ -39,14 +41,6 @@ def _common(plan: Plan, name: str) -> dict[str, Any]:
         "logging": ROTATED_LOGS,
         **HARDENING,
     }
-
-
-def _bitnami_user(svc: dict[str, Any], data_dir: str | None) -> None:
-    """Bitnami images run as uid 1001 and cannot write a bind-mounted directory Docker created
-    as root (upstream runs Kafka as root for this reason). Named volumes take the image's
-    ownership, so there they keep their unprivileged user."""
-    if data_dir is not None:
-        svc["user"] = "root"
 
 
 def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str, dict[str, Any]]:
@@ -82,8 +76,11 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
     if "redis" in infra:
         svc = _common(plan, "redis")
         auth = '--requirepass "$$REDIS_PASSWORD"' if plan.model.infra.redis.password else ""
+        # Through the image's entrypoint: given redis-server, it hands /data to the redis user
+        # and drops to it (a bare `redis-server` under `sh -c` would stay root).
+        serve = f"exec docker-entrypoint.sh redis-server {auth} --appendonly yes --aof-use-rdb-preamble yes".replace("  ", " ")
         svc.update(
-            command=["sh", "-c", f"exec redis-server {auth} --appendonly yes --aof-use-rdb-preamble yes".replace("  ", " ")],
+            command=["sh", "-c", serve],
             volumes=[f"{volume_source(plan, 'redis-data', data_dir)}:/data"],
             healthcheck=_healthcheck(["CMD-SHELL", 'REDISCLI_AUTH="$$REDIS_PASSWORD" redis-cli ping | grep -q PONG'], "5s"),
         )
@@ -113,7 +110,6 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         )
         if publish:
             svc["ports"] = [f"{model.infra.kafka.port}:9094"]
-        _bitnami_user(svc, data_dir)
         services["kafka"] = svc
     if "etcd" in infra:
         svc = _common(plan, "etcd")
@@ -129,7 +125,6 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         )
         if publish:
             svc["ports"] = [f"{model.infra.etcd.port}:2379"]
-        _bitnami_user(svc, data_dir)
         services["etcd"] = svc
     if "minio" in infra:
         minio = model.infra.minio
@@ -159,7 +154,9 @@ def monitoring_services(plan: Plan, data_dir: str | None, config_dir: str, host_
     """Prometheus, Alertmanager, Grafana (no anonymous access) and node-exporter.
 
     ``host_network``: beside systemd units, they share the host's network and scrape the
-    instances on their host ports; in the compose target they join the compose network."""
+    instances on their host ports; in the compose target they join the compose network.
+    node-exporter always runs as its README says: the host's network and PID namespace and its
+    root file system read-only at /host, so it reports the host, not a container."""
     mon = plan.model.monitoring
     images = {name: plan.extra_image(name) for name in plan.catalog.images}
 
@@ -182,36 +179,88 @@ def monitoring_services(plan: Plan, data_dir: str | None, config_dir: str, host_
         ],
         volumes=[f"{config_dir}:/etc/prometheus:ro", f"{volume_source(plan, 'prometheus-data', data_dir)}:/prometheus"],
     )
+    if not host_network:
+        # node-exporter is on the host's network: reached through the host gateway.
+        prometheus["extra_hosts"] = ["host.docker.internal:host-gateway"]
     alert_port = mon.alertmanager_port if host_network else 9093
     alertmanager = base("alertmanager", mon.alertmanager_port, 9093)
-    alertmanager.update(
-        command=["--config.file=/etc/alertmanager/alertmanager.yml", f"--web.listen-address=:{alert_port}"],
-        volumes=[f"{config_dir}/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"],
-    )
+    alertmanager["volumes"] = [f"{config_dir}/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"]
+    if alertmanager_needs_secrets(plan):
+        alertmanager.update(
+            entrypoint=["sh", "-c", compose_text(START), "alertmanager"],
+            command=[f"--web.listen-address=:{alert_port}"],
+            env_file=["secrets/alertmanager.env"],
+        )
+    else:
+        alertmanager["command"] = [
+            "--config.file=/etc/alertmanager/alertmanager.yml",
+            "--storage.path=/alertmanager",
+            f"--web.listen-address=:{alert_port}",
+        ]
     grafana = base("grafana", mon.grafana_port, 3000)
+    url = grafana_url(plan.model, "host" if host_network else "compose")
+    secure = url.startswith("https://")
     grafana.update(
         environment={
             "GF_SECURITY_ADMIN_USER": mon.grafana_admin_user,
             "GF_AUTH_ANONYMOUS_ENABLED": "false",
             "GF_SERVER_HTTP_PORT": str(mon.grafana_port if host_network else 3000),
+            "GF_SERVER_ROOT_URL": url,
+            # The admin front shows Grafana in a frame: allowed, with a login cookie the frame keeps
+            # (SameSite=None needs HTTPS; over HTTP the front and Grafana share the host, so Lax does).
+            "GF_SECURITY_ALLOW_EMBEDDING": "true",
+            "GF_SECURITY_COOKIE_SAMESITE": "none" if secure else "lax",
+            "GF_SECURITY_COOKIE_SECURE": "true" if secure else "false",
         },
         env_file=["secrets/grafana.env"],
         volumes=[f"{volume_source(plan, 'grafana-data', data_dir)}:/var/lib/grafana"],
     )
-    exporter_port = mon.node_exporter_port if host_network else 9100
-    node_exporter = base("node-exporter", mon.node_exporter_port, 9100)
-    node_exporter.update(
-        command=["--path.procfs=/host/proc", "--path.sysfs=/host/sys", f"--web.listen-address=:{exporter_port}"],
-        volumes=["/proc:/host/proc:ro", "/sys:/host/sys:ro"],
-    )
+    node_exporter: dict[str, Any] = {
+        "image": images["node-exporter"],
+        "restart": "unless-stopped",
+        "logging": ROTATED_LOGS,
+        **HARDENING,
+        "network_mode": "host",
+        "pid": "host",
+        "command": ["--path.rootfs=/host", f"--web.listen-address=:{mon.node_exporter_port}"],
+        "volumes": ["/:/host:ro,rslave"],
+    }
     return {"prometheus": prometheus, "alertmanager": alertmanager, "grafana": grafana, "node-exporter": node_exporter}
 
 
-ALERTMANAGER: dict[str, Any] = {
-    # Alerts are visible in Alertmanager's UI; add receivers (mail, chat) here or in the model later.
-    "route": {"receiver": "default", "group_by": ["alertname"]},
-    "receivers": [{"name": "default"}],
-}
+def compose_text(text: str) -> str:
+    """Text Compose passes on as written: ``$`` doubled (Compose would interpolate it)."""
+    return text.replace("$", "$$")
+
+
+def hand_over_data(plan: Plan, services: dict[str, dict[str, Any]], data_dir: str | None) -> None:
+    """A non-root image cannot write a bind-mounted directory Docker created as root (0755,
+    moby volume/mounts): before such a service starts, a one-shot ``<name>-data-owner`` (the same
+    image, as root, no network) hands the directories it writes to the image's user
+    (``contracts`` of the release line). Named volumes start as the image's own directory."""
+    if data_dir is None:
+        return
+    for name, svc in list(services.items()):
+        contract = plan.catalog.contracts.get(name)
+        if contract is None or contract.user.split(":")[0] == "0" or svc.get("user") is not None:
+            continue
+        mounts = [v for v in svc.get("volumes", []) if isinstance(v, str) and v.split(":")[1] in contract.writes]
+        if not mounts:
+            continue
+        owner: dict[str, Any] = {
+            "image": svc["image"],
+            "restart": "no",
+            "user": "0:0",
+            "network_mode": "none",
+            "entrypoint": ["chown", "-R", contract.user, *(v.split(":")[1] for v in mounts)],
+            "volumes": mounts,
+            "logging": ROTATED_LOGS,
+            **HARDENING,
+        }
+        if "profiles" in svc:
+            owner["profiles"] = svc["profiles"]
+        services[f"{name}-data-owner"] = owner
+        svc.setdefault("depends_on", {})[f"{name}-data-owner"] = {"condition": "service_completed_successfully"}
 
 
 def infra_env_files(plan: Plan) -> dict[str, list[tuple[str, str]]]:

@@ -1,8 +1,12 @@
-"""Prometheus configuration with static targets: every instance's metrics port.
+"""Monitoring configuration shared by the targets: Prometheus with static targets (every
+instance's metrics port), the alert rules, and Alertmanager's receivers.
 
 Upstream's http_sd discovery needs etcd and random ports (FACTS 7); with fixed ports every
-target scrapes each instance directly. Shared by the binary and compose targets, which differ
-only in how an instance is addressed.
+target scrapes each instance directly. The binary and compose targets differ only in how an
+instance is addressed; the Helm chart carries the same rules as a PrometheusRule.
+
+Alertmanager's configuration is credential-free on disk: a receiver's password or webhook URL
+is a placeholder, replaced inside the container at start from its environment (``START``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,60 @@ ALERT_RULES: dict[str, Any] = {
         },
     ]
 }
+
+
+PLACEHOLDERS = {"alertSmtpPassword": "__ALERT_SMTP_PASSWORD__", "alertWebhookUrl": "__ALERT_WEBHOOK_URL__"}
+"""Secret id -> the token standing for it in alertmanager.yml (the variable between the underscores)."""
+
+
+def alertmanager_config(plan: Plan) -> dict[str, Any]:
+    """One receiver with the model's email and webhook settings (none: alerts only show in the UI)."""
+    alerts = plan.model.monitoring.alerts
+    receiver: dict[str, Any] = {"name": "default"}
+    if alerts.email is not None:
+        mail = alerts.email
+        email: dict[str, Any] = {"to": ", ".join(mail.to), "from": mail.sender, "smarthost": mail.smarthost}
+        if mail.username:
+            email["auth_username"] = mail.username
+        if mail.password is not None:
+            email["auth_password"] = PLACEHOLDERS["alertSmtpPassword"]
+        email |= {"require_tls": mail.require_tls, "send_resolved": True}
+        receiver["email_configs"] = [email]
+    if alerts.webhook is not None:
+        receiver["webhook_configs"] = [{"url": PLACEHOLDERS["alertWebhookUrl"], "send_resolved": alerts.webhook.send_resolved}]
+    return {"route": {"receiver": "default", "group_by": ["alertname"]}, "receivers": [receiver]}
+
+
+def alertmanager_needs_secrets(plan: Plan) -> bool:
+    return any(e.secret_id in PLACEHOLDERS for e in plan.bundled_env.get("alertmanager", ()))
+
+
+# Alertmanager's start when a receiver has a credential: each __NAME__ token becomes the value
+# of $NAME as a YAML double-quoted string (quotes and backslashes escaped), in a copy under /tmp
+# (the image's busybox sh and awk; it runs as nobody). Compose needs `$` doubled (compose_text).
+START = """\
+set -eu
+awk '
+function esc(s,    out, i, c) {
+  out = ""
+  for (i = 1; i <= length(s); i++) { c = substr(s, i, 1); if (c == "\\\\" || c == "\\"") out = out "\\\\"; out = out c }
+  return out
+}
+{
+  for (name in ENVIRON) {
+    if (name !~ /^ALERT_/) continue
+    token = "__" name "__"
+    line = $0; out = ""
+    while ((at = index(line, token)) > 0) {
+      out = out substr(line, 1, at - 1) "\\"" esc(ENVIRON[name]) "\\""
+      line = substr(line, at + length(token))
+    }
+    $0 = out line
+  }
+  print
+}' /etc/alertmanager/alertmanager.yml > /tmp/alertmanager.yml
+exec /bin/alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/alertmanager "$@"
+"""
 
 
 def scrape_configs(plan: Plan, address: Callable[[Instance], str]) -> list[dict[str, Any]]:

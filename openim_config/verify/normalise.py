@@ -56,6 +56,11 @@ RULES: dict[str, Rule] = {
             "the binary target registers each host's processes under that host's address (rpc.registerIP); "
             "containers and pods detect theirs: not compared",
         ),
+        Rule(
+            "grafana",
+            "openim-api.yml prometheus.grafanaURL names the Grafana each target runs (the chart runs none, so it is "
+            "empty there unless monitoring.grafanaUrl is set): not compared with helm",
+        ),
         Rule("null", 'Helm renders upstream-null keys as "": null and "" are equal'),
         Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
         Rule("executable", "the binary target runs the executable on the host: it has no image"),
@@ -157,11 +162,15 @@ def strip_ports(catalog: Catalog, product: str, file: str, doc: Any) -> Any:
     return out
 
 
+KUBERNETES_ONLY_KEYS = {"discovery.yml": DISCOVERY_ONLY_KEYS, "openim-api.yml": ("prometheus.grafanaURL",)}
+"""Rules ``discovery`` and ``grafana``: keys not compared between Kubernetes and the others."""
+
+
 def kubernetes_document_view(file: str, doc: Any) -> Any:
-    if file != "discovery.yml":
+    if file not in KUBERNETES_ONLY_KEYS:
         return doc
     out = copy.deepcopy(doc)
-    for key in DISCOVERY_ONLY_KEYS:
+    for key in KUBERNETES_ONLY_KEYS[file]:
         _delete(out, key)
     return out
 

@@ -30,7 +30,7 @@ from openim_config.targets.helm import tree
 from openim_config.targets.helm.values import PORT_ORDER, build, kubernetes_components, values_key
 from openim_config.templating import static_files
 
-__all__ = ["PORT_ORDER", "SECRETS_FILE", "render", "values_key"]
+__all__ = ["PORT_ORDER", "SECRETS_FILE", "notes", "render", "values_key"]
 
 CHART_VERSION = "0.1.0"
 SECRETS_FILE = "secrets.values.yaml"
@@ -71,6 +71,29 @@ def render(plan: Plan) -> list[Artifact]:
     for name in plan.services:
         artifacts.append(text(f"templates/services/{name}.yaml", _workload_template(name)))
     return sorted(artifacts, key=lambda a: a.path)
+
+
+def notes(plan: Plan) -> list[str]:
+    """What the chart does with the parts of the model it does not deploy itself."""
+    model = plan.model
+    monitor = model.targets.helm.service_monitor.enabled
+    out = []
+    if monitor:
+        out.append(
+            "monitoring through your cluster's Prometheus operator: ServiceMonitors and a PrometheusRule with the alert "
+            "rules; the chart runs no Prometheus, Alertmanager or Grafana of its own"
+        )
+        if model.monitoring.alerts.email or model.monitoring.alerts.webhook:
+            out.append("monitoring.alerts is not applied by the chart: route the alerts in your cluster's Alertmanager")
+    elif model.monitoring.enabled:
+        out.append(
+            "monitoring.enabled deploys nothing in the chart (no Prometheus, Alertmanager or Grafana of its own): set "
+            "targets.helm.serviceMonitor.enabled to have your cluster's Prometheus operator scrape OpenIM and load the alert rules"
+        )
+    fronts = [name for name, front in (("fronts.web", model.fronts.web), ("fronts.admin", model.fronts.admin)) if front.enabled]
+    if fronts:
+        out.append(f"{' and '.join(fronts)}: not part of the chart (binary and compose run them); deploy the front images yourself")
+    return out
 
 
 def _chart_metadata(plan: Plan) -> dict[str, Any]:

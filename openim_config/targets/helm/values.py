@@ -16,6 +16,7 @@ from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
+from openim_config.targets.monitoring import ALERT_RULES
 
 __all__ = ["PORT_ORDER", "build", "kubernetes_components", "values_key"]
 
@@ -130,11 +131,17 @@ def build(plan: Plan) -> Block:
             {"enabled": Value("maxUnavailable 1 for every service with two replicas or more.", target.pod_disruption_budgets, BOOL)},
         ),
         "serviceMonitor": Block(
-            "Prometheus-operator ServiceMonitors, one per service with a metrics port (needs the monitoring.coreos.com CRDs).",
+            "Prometheus-operator ServiceMonitors, one per service with a metrics port, and a PrometheusRule with the\n"
+            "alert rules (needs the monitoring.coreos.com CRDs).",
             {
                 "enabled": Value("Create them.", monitor.enabled, BOOL),
                 "interval": Value("Scrape interval.", monitor.interval, {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-                "labels": Value("Extra labels your Prometheus selects ServiceMonitors by.", dict(monitor.labels), LABELS),
+                "labels": Value("Extra labels your Prometheus selects ServiceMonitors (and the rules) by.", dict(monitor.labels), LABELS),
+                "alertRules": Value(
+                    "Alert rule groups, as a PrometheusRule (the binary and compose targets' instance-down-rules.yml).",
+                    ALERT_RULES["groups"],
+                    {"type": "array", "items": {"type": "object", "required": ["name", "rules"]}},
+                ),
             },
         ),
     }

@@ -182,6 +182,7 @@ copy_files() {
   install -D -m 0644 -o root -g root "$HERE/etc/systemd/system/openim-rpc-user@.service" '/etc/systemd/system/openim-rpc-user@.service'
   install -D -m 0644 -o root -g root "$HERE/etc/systemd/system/openim.target" '/etc/systemd/system/openim.target'
   install -D -m 0644 -o root -g root "$HERE/srv/openim/infra/compose.yaml" '/srv/openim/infra/compose.yaml'
+  install -D -m 0600 -o root -g root "$HERE/srv/openim/infra/secrets/alertmanager.env" '/srv/openim/infra/secrets/alertmanager.env'
   install -D -m 0600 -o root -g root "$HERE/srv/openim/infra/secrets/grafana.env" '/srv/openim/infra/secrets/grafana.env'
   install -D -m 0600 -o root -g root "$HERE/srv/openim/infra/secrets/minio.env" '/srv/openim/infra/secrets/minio.env'
   install -D -m 0600 -o root -g root "$HERE/srv/openim/infra/secrets/redis.env" '/srv/openim/infra/secrets/redis.env'
