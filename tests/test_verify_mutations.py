@@ -35,7 +35,8 @@ def test_a_port_in_a_compose_config_file(default: Path) -> None:
 
 def test_a_client_port_in_a_compose_config_file_is_also_not_published(default: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit_yaml(default / "compose/config/openim-api/openim-api.yml", lambda d: d["api"].__setitem__("ports", [10003]))
-    assert _keys(default) == {("openim-api", "port.http")}
+    # Clients now reach nothing: compose publishes 10002, which no listener takes.
+    assert _keys(default) == {("openim-api", "port.http"), ("openim-api", "published")}
     assert main(["verify", "-q", "-o", str(default)]) == 1
     out = capsys.readouterr().out
     assert "openim-api port.http: binary 10002, compose 10003, helm 10002" in out
@@ -103,7 +104,12 @@ def test_an_image_in_compose(default: Path) -> None:
 def test_an_instance_dropped_from_the_binary_target(default: Path) -> None:
     target = next(default.glob("binary/**/openim.target"))
     target.write_text(target.read_text().replace(" openim-push@7.service", ""))
-    assert _keys(default) == {("openim-push", "instances"), ("openim-push", "port.grpc"), ("openim-push", "port.metrics")}
+    assert _keys(default) == {
+        ("openim-push", "instances"),
+        ("openim-push", "port.grpc"),
+        ("openim-push", "port.metrics"),
+        ("openim-push", "start"),
+    }
 
 
 def test_a_config_value_in_the_binary_target(default: Path) -> None:
@@ -159,3 +165,25 @@ def test_one_host_of_several_points_elsewhere(built: dict[str, Path], tmp_path: 
     assert ("config server/redis.yml", "copies") in keys
     assert ("openim-msgtransfer", "infra") in keys, "msgtransfer runs on im-b only"
     assert ("openim-api", "infra") not in keys, "openim-api runs on im-a"
+
+
+def test_a_chat_service_whose_arguments_never_reach_it(production: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Compose without the entrypoint override: the image's `sh -c` swallows -i and -c."""
+    edit_yaml(production / "compose/compose.yaml", lambda d: d["services"]["chat-api"].pop("entrypoint"))
+    assert ("chat-api", "start") in _keys(production)
+    assert main(["verify", "-q", "-o", str(production)]) == 1
+    assert "arguments never reach it (entrypoint 'sh -c _output/${BINARY_NAME}')" in capsys.readouterr().out
+
+
+def test_a_pod_started_without_its_config_directory(production: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The chart's old defect: CONFIG_PATH only, no -c (the 3.8 line reads only -c)."""
+    path = production / "helm/templates/_workload.tpl"
+    path.write_text(path.read_text().replace('args: ["-i", "0", "-c", {{ $configDir | quote }}]', 'args: ["-i", "0"]'))
+    assert {f for s, f in _keys(production) if s == "openim-api"} == {"start"}
+    assert main(["verify", "-q", "-o", str(production)]) == 1
+    assert "-i 0 -c missing" in capsys.readouterr().out
+
+
+def test_a_front_missing_from_one_target_is_named(production: Path) -> None:
+    edit_yaml(production / "compose/compose.yaml", lambda d: d["services"].pop("openim-web-front"))
+    assert ("extra web-front", "image") in _keys(production)

@@ -18,7 +18,7 @@ from openim_config import templating, yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
 from openim_config.plan import Instance, Plan, ServicePlan
 from openim_config.targets.envfile import env_file
-from openim_config.targets.infra_compose import hand_over_data, infra_env_files, infra_services, monitoring_services
+from openim_config.targets.infra_compose import front_services, hand_over_data, infra_env_files, infra_services, monitoring_services
 from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
 REPOS = {"server": "open-im-server", "chat": "chat"}
@@ -138,6 +138,7 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
     target = plan.model.targets.binary
     artifacts: list[Artifact] = []
     services = infra_services(plan, target.data_dir, publish=True)
+    services.update(front_services(plan, None))
     monitoring = plan.model.monitoring
     config_root = f"{target.config_dir.rstrip('/')}/monitoring"
     prometheus = prometheus_config(

@@ -18,6 +18,7 @@ from openim_config.targets.envfile import env_file
 from openim_config.targets.infra_compose import (
     HARDENING,
     ROTATED_LOGS,
+    front_services,
     hand_over_data,
     infra_env_files,
     infra_services,
@@ -59,7 +60,7 @@ def render(plan: Plan) -> list[Artifact]:
             artifacts.append(secret(f"secrets/{svc.name}.env", env_file(plan, ((e.variable, e.secret_id) for e in svc.secret_env))))
         for inst in svc.instances:
             services[compose_name(svc.name, inst.index, len(svc.instances))] = _process(plan, svc, inst.index)
-    services.update(_fronts(plan))
+    services.update(front_services(plan, lambda name: compose_name(name, 0, len(plan.services[name].instances))))
     if plan.model.monitoring.enabled:
         artifacts += _monitoring(plan, services)
     hand_over_data(plan, services, data_dir(plan))
@@ -110,28 +111,6 @@ def _logs_mount(plan: Plan, name: str, container_dir: str) -> Any:
     if base is not None:
         return f"{volume_source(plan, 'openim-logs', base)}/{name}:{container_dir}"
     return {"type": "volume", "source": "openim-logs", "target": container_dir, "volume": {"subpath": name}}
-
-
-def _fronts(plan: Plan) -> dict[str, Any]:
-    """The optional web fronts (container port 80), published on the model's ports."""
-    out: dict[str, Any] = {}
-    fronts = plan.model.fronts
-    for key, front, image in (("openim-web-front", fronts.web, "web-front"), ("openim-admin-front", fronts.admin, "admin-front")):
-        if not front.enabled:
-            continue
-        depends = "openim-api" if key == "openim-web-front" else "admin-api"
-        svc: dict[str, Any] = {
-            "image": plan.extra_image(image),
-            "restart": "unless-stopped",
-            "networks": ["openim"],
-            "ports": [f"{front.port}:80"],
-            "logging": ROTATED_LOGS,
-            **HARDENING,
-        }
-        if depends in plan.services:
-            svc["depends_on"] = {compose_name(depends, 0, len(plan.services[depends].instances)): {"condition": "service_started"}}
-        out[key] = svc
-    return out
 
 
 def _monitoring(plan: Plan, services: dict[str, Any]) -> list[Artifact]:

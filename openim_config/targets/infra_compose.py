@@ -7,8 +7,10 @@ files name, as upstream runs it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from openim_config.model.extras import AdminFront, WebFront
 from openim_config.plan import Plan
 from openim_config.plan.appconfig import grafana_url
 from openim_config.targets.monitoring import START, alertmanager_needs_secrets
@@ -226,6 +228,33 @@ def monitoring_services(plan: Plan, data_dir: str | None, config_dir: str, host_
         "volumes": ["/:/host:ro,rslave"],
     }
     return {"prometheus": prometheus, "alertmanager": alertmanager, "grafana": grafana, "node-exporter": node_exporter}
+
+
+FRONTS = {"web-front": ("openim-web-front", "openim-api"), "admin-front": ("openim-admin-front", "admin-api")}
+"""Front -> (its Compose service, the OpenIM service it talks to)."""
+
+
+def front_services(plan: Plan, reach: Callable[[str], str] | None) -> dict[str, dict[str, Any]]:
+    """The optional web fronts (container port 80), published on the model's ports.
+    ``reach``: the Compose service of an OpenIM service to wait for (compose target); the
+    binary target's OpenIM services are systemd units, started after the infrastructure."""
+    out: dict[str, Any] = {}
+    fronts: dict[str, WebFront | AdminFront] = {"web-front": plan.model.fronts.web, "admin-front": plan.model.fronts.admin}
+    for name, (service, api) in FRONTS.items():
+        if not fronts[name].enabled:
+            continue
+        svc: dict[str, Any] = {
+            "image": plan.extra_image(name),
+            "restart": "unless-stopped",
+            "networks": ["openim"],
+            "ports": [f"{fronts[name].port}:80"],
+            "logging": ROTATED_LOGS,
+            **HARDENING,
+        }
+        if reach is not None and api in plan.services:
+            svc["depends_on"] = {reach(api): {"condition": "service_started"}}
+        out[service] = svc
+    return out
 
 
 def compose_text(text: str) -> str:

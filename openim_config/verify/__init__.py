@@ -60,4 +60,7 @@ def verify(out_dir: Path) -> Report:
         if isinstance(f, TargetFacts):
             notes.extend(f.notes)
     rows, findings = compare(targets, order=list(catalog.binaries))
+    lacking = sorted({r.subject.removeprefix("extra ") for r in rows if r.rule == "capabilities" and r.cell("helm") == "not deployed"})
+    if lacking:
+        notes.append(f"helm does not deploy {', '.join(lacking)} (`openim-gen build -t helm` says what the chart does instead)")
     return Report(TARGET_NAMES, rows, findings, notes)

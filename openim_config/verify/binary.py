@@ -17,7 +17,7 @@ from openim_config.errors import UserError
 from openim_config.verify import composefile as cf
 from openim_config.verify.facts import NotApplicable, ProcessFacts, TargetFacts, Unknown
 from openim_config.verify.normalise import Resolver, normalise_document, process_infra, settle_copies
-from openim_config.verify.reading import binary_for, env_file, get, load_yaml, secret_ids
+from openim_config.verify.reading import binary_for, env_file, flag, get, load_yaml, secret_ids, start_fact
 
 __all__ = ["extract"]
 
@@ -33,6 +33,8 @@ class Unit:
     name: str
     binary: str
     exe: str
+    args: list[str]
+    """ExecStart's arguments (``%i``: the instance)."""
     config_dir: Path | None
     env_files: list[Path]
     indexes: list[int] = field(default_factory=list)
@@ -111,13 +113,13 @@ def _units(host: str, hroot: Path, catalog: Catalog, facts: TargetFacts) -> list
         binary = binary_for(catalog, Path(exe).name, path.stem.rstrip("@"), path.stem.rstrip("@").removeprefix("openim-"))
         if binary is None:
             continue
-        config = cf.flag(args, "-c", "--config_folder_path")
+        config = flag(args, "-c", "--config_folder_path")
         env = [hroot / v.lstrip("-").lstrip("/") for v in parsed.get("Service.EnvironmentFile", [])]
-        unit = Unit(host, hroot, path.name, binary, exe, hroot / config.lstrip("/") if config else None, env)
+        unit = Unit(host, hroot, path.name, binary, exe, args[1:], hroot / config.lstrip("/") if config else None, env)
         if path.name.endswith("@.service"):
             unit.indexes = sorted({int(m["index"]) for w in wanted if (m := _INSTANCE.match(w)) and m["template"] == path.name[:-8]})
         elif path.name in wanted:
-            index = cf.flag(args, "-i", "--index")
+            index = flag(args, "-i", "--index")
             unit.indexes = [int(index) if index and index.isdigit() else 0]
         out.append(unit)
     return out
@@ -129,7 +131,9 @@ def _infra(hroot: Path, facts: TargetFacts) -> dict[int, str]:
     for path in cf.find_compose_files(hroot):
         data = load_yaml(path)
         named = set((data.get("volumes") or {}) if isinstance(data, dict) else {})
-        for component, (_, svc) in cf.infra_services(cf.load_services(path)).items():
+        services = cf.load_services(path)
+        facts.extras.update(cf.extras(services))
+        for component, (_, svc) in cf.infra_services({n: s for n, s in services.items() if n not in cf.EXTRA_SERVICES}).items():
             facts.infra[component] = cf.infra_facts(component, svc, path.parent, named)
             for host_port, _ in cf.published(svc):
                 if host_port is not None:
@@ -194,6 +198,12 @@ def _process(
                 continue
             ports.append(int(lst[i]))
         proc.ports[kind] = tuple(ports)
+    own = catalog.binary_file(binary)
+    proc.start = tuple(
+        start_fact(catalog, binary, None, [a.replace("%i", str(i)) for a in u.args], own in u.docs, image=False) for i, u in pairs
+    )
+    # On a bare host every listener is the host's: the client-facing ones are what clients reach.
+    proc.published = tuple(sorted(p for k in spec.clientFacing for p in proc.ports.get(k, ())))
     proc.files = tuple(sorted(first.docs))
     docs = {f: normalise_document(f, d, resolvers[first.host]) for f, d in first.docs.items()}
     proc.infra = process_infra(proc.files, docs)

@@ -15,7 +15,16 @@ from itertools import combinations
 from typing import Any
 
 from openim_config.artifacts import data_changes
-from openim_config.verify.facts import KUBERNETES_TARGETS, InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
+from openim_config.verify.facts import (
+    KUBERNETES_TARGETS,
+    ExtraFacts,
+    InfraFacts,
+    NotApplicable,
+    ProcessFacts,
+    TargetFacts,
+    Unknown,
+    Volume,
+)
 from openim_config.verify.normalise import involves_kubernetes, kubernetes_document_view
 
 __all__ = ["Finding", "Row", "compare"]
@@ -75,7 +84,7 @@ class Finding:
 
 # ------------------------------------------------------------------------ how values show
 def _ports(v: Any) -> str:
-    return ",".join(str(p) for p in v) if v != ABSENT else ABSENT
+    return (",".join(str(p) for p in v) or "none") if v != ABSENT else ABSENT
 
 
 def _list(v: Any) -> str:
@@ -142,6 +151,8 @@ def _process_rows(name: str, procs: dict[str, ProcessFacts | Unknown | None]) ->
     for kind in kinds:
         rows.append(Row(name, f"port.{kind}", values(lambda p, k=kind: p.ports.get(k, ())), _ports, _index0, "index0"))  # type: ignore[misc]
     rows += [
+        Row(name, "start", values(lambda p: p.start), _list, _index0, "index0"),
+        Row(name, "published", values(lambda p: p.published), _ports, rule="published"),
         Row(name, "files", values(lambda p: p.files), _list),
         Row(name, "infra", values(lambda p: p.infra), _list, _infra_view, "addresses"),
         Row(name, "credentials", values(lambda p: p.credentials), _credentials),
@@ -162,12 +173,47 @@ def _infra_rows(name: str, infra: dict[str, InfraFacts | Unknown | None]) -> lis
         return out
 
     subject = f"infra {name}"
+    published = {
+        t: NotApplicable("published", "Service") if t in KUBERNETES_TARGETS and isinstance(v, InfraFacts) else v for t, v in infra.items()
+    }
     return [
         Row(subject, "image", values(lambda f: f.image)),
+        # Clients reach MinIO; the others are published on the host only for the binary target's processes.
+        Row(
+            subject,
+            "published",
+            values(lambda f: f.published) | {t: v for t, v in published.items() if isinstance(v, NotApplicable)},
+            _ports,
+            rule="published",
+            compared=name == "minio",
+        ),
         Row(subject, "volumes", values(lambda f: f.volumes), _volumes, _volume_view, "volumes"),
         Row(subject, "credentials", values(lambda f: f.credentials), _list),
         Row(subject, "secret values", values(lambda f: f.secret_digests), _secrets, rule="credentials", secret=True),
     ]
+
+
+def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> list[Row]:
+    """A front or monitoring part: the chart runs none of its own (rule ``capabilities``)."""
+
+    def values(get: Callable[[ExtraFacts], Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for t, f in extras.items():
+            if f is None and t in KUBERNETES_TARGETS:
+                out[t] = NotApplicable("capabilities", "not deployed")
+            else:
+                out[t] = ABSENT if f is None else f if isinstance(f, Unknown) else get(f)
+        return out
+
+    subject = f"extra {name}"
+    return [
+        Row(subject, "image", values(lambda f: f.image), rule="capabilities"),
+        Row(subject, "published", values(lambda f: f.published), _ports, rule="capabilities"),
+    ]
+
+
+def _extra_of(name: str, f: TargetFacts) -> ExtraFacts | None:
+    return f.extras.get(name)
 
 
 def _process_of(name: str, f: TargetFacts) -> ProcessFacts | None:
@@ -201,6 +247,8 @@ def rows_for(targets: dict[str, TargetFacts | Unknown], order: list[str]) -> lis
         rows += _process_rows(name, {t: pick(f, partial(_process_of, name)) for t, f in targets.items()})
     for name in sorted({n for f in read for n in f.infra}):
         rows += _infra_rows(name, {t: pick(f, partial(_infra_of, name)) for t, f in targets.items()})
+    for name in sorted({n for f in read for n in f.extras}):
+        rows += _extra_rows(name, {t: pick(f, partial(_extra_of, name)) for t, f in targets.items()})
     for key in sorted({k for f in read for k in f.documents}):
         view = _doc_view(key.split("/", 1)[1])
         values = {t: pick(f, partial(_document_of, key)) for t, f in targets.items()}

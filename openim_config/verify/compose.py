@@ -12,7 +12,7 @@ from openim_config.errors import UserError
 from openim_config.verify import composefile as cf
 from openim_config.verify.facts import ProcessFacts, TargetFacts, Unknown
 from openim_config.verify.normalise import Resolver, normalise_document, process_infra, settle_copies
-from openim_config.verify.reading import binary_for, get, load_yaml, secret_ids
+from openim_config.verify.reading import binary_for, flag, get, load_yaml, secret_ids, start_fact
 
 __all__ = ["extract"]
 
@@ -39,16 +39,17 @@ def extract(root: Path, catalog: Catalog) -> TargetFacts:
     named = set((data.get("volumes") or {}) if isinstance(data, dict) else {})
     services = cf.load_services(path)
     facts = TargetFacts("compose")
+    facts.extras = cf.extras(services)
     containers: list[Container] = []
     hosts: dict[str, str] = {}
-    processes = {n: s for n, s in services.items() if (cf.flag(cf.command(s), "-i", "--index") or "").isdigit()}
+    processes = {n: s for n, s in services.items() if (flag(cf.command(s), "-i", "--index") or "").isdigit()}
     for component, (name, svc) in cf.infra_services({n: s for n, s in services.items() if n not in processes}).items():
         facts.infra[component] = cf.infra_facts(component, svc, root, named)
         hosts.update(dict.fromkeys(cf.host_names(name, svc), f"bundled:{component}"))
     for name, svc in processes.items():
         args = cf.command(svc)
-        index = cf.flag(args, "-i", "--index") or "0"
-        config_target = cf.flag(args, "-c", "--config_folder_path")
+        index = flag(args, "-i", "--index") or "0"
+        config_target = flag(args, "-c", "--config_folder_path")
         mount = next((m for m in cf.mounts(svc, named) if config_target and m.target.rstrip("/") == config_target.rstrip("/")), None)
         config_dir = root / mount.source if mount else None
         binary = binary_for(catalog, config_dir.name if config_dir else None, name.rsplit("-", 1)[0], name, str(svc.get("image", "")))
@@ -122,6 +123,11 @@ def _process(
         proc.ports[kind] = tuple(ports)
         if kind in spec.clientFacing:
             _check_published(binary, kind, group, facts)
+    own = catalog.binary_file(binary)
+    proc.start = tuple(start_fact(catalog, binary, cf.entrypoint(c.svc), cf.command(c.svc), own in c.docs, image=True) for c in group)
+    proc.published = tuple(
+        sorted(h for c in group for h, t in cf.published(c.svc) if h is not None and c.listeners.get(t) in spec.clientFacing)
+    )
     proc.files = tuple(sorted(first.docs))
     docs = {f: normalise_document(f, d, resolve) for f, d in first.docs.items()}
     proc.infra = process_infra(proc.files, docs)

@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openim_config.verify.facts import InfraFacts, Unknown, Volume
-from openim_config.verify.reading import env_file, load_yaml
+from openim_config.verify.facts import ExtraFacts, InfraFacts, Unknown, Volume
+from openim_config.verify.reading import env_file, flag, load_yaml
 
 INFRA_NAMES = ("mongodb", "redis", "kafka", "etcd", "minio")
 _IMAGE_HINTS = {"mongo": "mongodb", "redis": "redis", "kafka": "kafka", "etcd": "etcd", "minio": "minio"}
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+EXTRA_SERVICES = {
+    "openim-web-front": "web-front",
+    "openim-admin-front": "admin-front",
+    "prometheus": "prometheus",
+    "alertmanager": "alertmanager",
+    "grafana": "grafana",
+    "node-exporter": "node-exporter",
+}
+"""Compose service -> the part around OpenIM it is (the names the targets give them)."""
 
 
 @dataclass(frozen=True)
@@ -48,15 +57,12 @@ def command(svc: dict[str, Any]) -> list[str]:
     return [str(c) for c in cmd]
 
 
-def flag(args: list[str], *names: str) -> str | None:
-    """The value of ``-i 3`` / ``--index=3`` in an argument list."""
-    for i, arg in enumerate(args):
-        for name in names:
-            if arg == name and i + 1 < len(args):
-                return args[i + 1]
-            if arg.startswith(f"{name}="):
-                return arg.split("=", 1)[1]
-    return None
+def entrypoint(svc: dict[str, Any]) -> list[str] | None:
+    """A service's entrypoint override (``None``: the image's own)."""
+    value = svc.get("entrypoint")
+    if value is None:
+        return None
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
 
 
 def mounts(svc: dict[str, Any], named: set[str]) -> list[Mount]:
@@ -150,7 +156,28 @@ def infra_facts(component: str, svc: dict[str, Any], base: Path, named: set[str]
         volumes=tuple(sorted((m.volume() for m in mounts(svc, named)), key=lambda v: v.mount)),
         credentials=env if isinstance(env, Unknown) else tuple(sorted(env)),
         secret_digests=env,
+        published=host_ports(svc),
     )
+
+
+def host_ports(svc: dict[str, Any]) -> tuple[int, ...]:
+    """Host ports a service is reachable on: those it publishes, or on the host's network the
+    port it listens on (``--web.listen-address=:P``, Grafana's ``GF_SERVER_HTTP_PORT``)."""
+    if svc.get("network_mode") == "host":
+        listen = flag(command(svc), "--web.listen-address")
+        env = svc.get("environment") or {}
+        port = listen.rsplit(":", 1)[-1] if listen else str(env.get("GF_SERVER_HTTP_PORT", "")) if isinstance(env, dict) else ""
+        return (int(port),) if port.isdigit() else ()
+    return tuple(sorted(h for h, _ in published(svc) if h is not None))
+
+
+def extras(services: dict[str, dict[str, Any]]) -> dict[str, ExtraFacts]:
+    """The fronts and the monitoring stack among a Compose file's services."""
+    return {
+        EXTRA_SERVICES[name]: ExtraFacts(EXTRA_SERVICES[name], str(svc.get("image", "")), host_ports(svc))
+        for name, svc in services.items()
+        if name in EXTRA_SERVICES
+    }
 
 
 def majority(values: list[Any]) -> tuple[Any, list[int]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["InfraFacts", "NotApplicable", "ProcessFacts", "TargetFacts", "Unknown", "Volume"]
+__all__ = ["ExtraFacts", "InfraFacts", "NotApplicable", "ProcessFacts", "TargetFacts", "Unknown", "Volume"]
 
 TARGET_NAMES = ("binary", "compose", "helm")
 KUBERNETES_TARGETS = frozenset({"helm"})
@@ -62,6 +62,11 @@ class ProcessFacts:
     secret_digests: dict[str, str] | Unknown = field(default_factory=dict)
     """Credential variable -> digest of its value (values are never kept or printed)."""
     logs: str = ""
+    start: tuple[str, ...] = ()
+    """Per instance, by index: what its program is started with (``-i 0 -c ok``: its -c
+    directory holds its files), or why its arguments never reach it."""
+    published: tuple[int, ...] | NotApplicable = ()
+    """Host ports its client-facing listeners are reachable on (every instance)."""
 
 
 @dataclass
@@ -74,6 +79,18 @@ class InfraFacts:
     credentials: tuple[str, ...] | Unknown = ()
     """Names of the credential variables it is given."""
     secret_digests: dict[str, str] | Unknown = field(default_factory=dict)
+    published: tuple[int, ...] = ()
+    """Host ports it is published on."""
+
+
+@dataclass
+class ExtraFacts:
+    """A part around OpenIM a target runs: a web front or a piece of the monitoring stack."""
+
+    name: str
+    image: str = ""
+    published: tuple[int, ...] = ()
+    """Host ports it is reachable on."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class TargetFacts:
     target: str
     processes: dict[str, ProcessFacts] = field(default_factory=dict)
     infra: dict[str, InfraFacts] = field(default_factory=dict)
+    extras: dict[str, ExtraFacts] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
     """``<product>/<file>`` -> the normalised document (see ``normalise``)."""
     problems: list[Problem] = field(default_factory=list)

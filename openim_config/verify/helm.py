@@ -12,9 +12,9 @@ from typing import Any
 
 from openim_config.catalog import Catalog
 from openim_config.verify import composefile as cf
-from openim_config.verify.facts import InfraFacts, ProcessFacts, TargetFacts, Unknown, Volume
+from openim_config.verify.facts import InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
 from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports
-from openim_config.verify.reading import binary_for, digest, get, load_yaml_text
+from openim_config.verify.reading import binary_for, digest, flag, get, load_yaml_text, start_fact
 
 __all__ = ["extract"]
 
@@ -94,11 +94,14 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
 
 
 def _config(manifests: list[dict[str, Any]], w: Workload, path: str) -> dict[str, Any]:
+    """The files the container sees at ``path``: its ConfigMap's keys, or the volume's items."""
     volume = w.mount(path) or {}
     name = get(volume, "configMap.name")
     cm = next((m for m in manifests if m.get("kind") == "ConfigMap" and get(m, "metadata.name") == name), None)
     data = (cm or {}).get("data") or {}
-    return {file: (load_yaml_text(text, f"ConfigMap {name} {file}") or [None])[0] for file, text in sorted(data.items())}
+    items = {i["key"]: i["path"] for i in get(volume, "configMap.items") or []} or {k: k for k in data}
+    seen = {items[k]: data[k] for k in data if k in items}
+    return {file: (load_yaml_text(text, f"ConfigMap {name} {file}") or [None])[0] for file, text in sorted(seen.items())}
 
 
 def _credentials(w: Workload, secrets: dict[Any, Any]) -> dict[str, tuple[str, str]]:
@@ -253,6 +256,15 @@ def _process(
                     facts.problem(binary, f"port.{kind}", f"helm: {where} exposes {kind} on {p['port']}, not {port}")
     if spec.discoveryKey:
         _check_discovery_name(binary, catalog, docs, services, facts)
+    own = catalog.binary_file(binary)
+    config = str(w.env("CONFIG_PATH") or "")
+    args = w.container.get("args")
+    command = w.container.get("command")
+    # Kubernetes: command replaces the image's entrypoint (and its CMD); args replace CMD.
+    holds = (flag(list(args or []), "-c", "--config_folder_path") or "").rstrip("/") == config.rstrip("/") and own in docs
+    start = start_fact(catalog, binary, command, list(args or []), holds, image=True)
+    proc.start = (start,)
+    proc.published = NotApplicable("published", "Service")
     proc.files = tuple(sorted(f"{f}.yml" for f in spec.files if f"{f}.yml" in docs))
     missing = [f"{f}.yml" for f in spec.files if f"{f}.yml" not in docs]
     if missing:

@@ -39,8 +39,9 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "discovery",
-            "binary and compose register in etcd; in Kubernetes OpenIM discovers through the API, so "
-            "discovery.yml enable/etcd.address/kubernetes.namespace and the bundled etcd are not compared with helm",
+            "binary and compose register in etcd; in Kubernetes the server discovers through the API (chat keeps "
+            "etcd, which the chart deploys only for it), so discovery.yml enable/etcd.address/kubernetes.namespace "
+            "are not compared with helm, nor is the bundled etcd when chat is off",
         ),
         Rule(
             "logs",
@@ -62,6 +63,17 @@ RULES: dict[str, Rule] = {
             "empty there unless monitoring.grafanaUrl is set): not compared with helm",
         ),
         Rule("null", 'Helm renders upstream-null keys as "": null and "" are equal'),
+        Rule(
+            "published",
+            "host ports: a bare host's client-facing listeners, the ports Compose publishes; Kubernetes exposes "
+            "Services (and the Ingress) instead: not compared with helm. Of the bundled components only MinIO is "
+            "compared: the binary target publishes the others on the host for its own processes",
+        ),
+        Rule(
+            "capabilities",
+            "the chart runs no web front and no monitoring stack of its own (build says what it does instead): "
+            "shown as not deployed, not compared",
+        ),
         Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
         Rule("executable", "the binary target runs the executable on the host: it has no image"),
         Rule(

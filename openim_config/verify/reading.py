@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -137,3 +137,30 @@ def split_address(address: str) -> tuple[str, str, int | None, str]:
     if not host or not port.isdigit():
         return scheme, hostport, None, slash + path
     return scheme, host.strip("[]"), int(port), slash + path
+
+
+def flag(args: Sequence[str], *names: str) -> str | None:
+    """The value of ``-i 3`` / ``--index=3`` in an argument list."""
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def start_fact(catalog: Catalog, binary: str, entrypoint: Sequence[str] | None, args: Sequence[str], holds: bool, image: bool) -> str:
+    """How one process starts, as its program sees it: ``-i N -c ok`` when ``holds`` says the
+    -c directory holds its files. ``entrypoint``: a container's override (``None``: the image's,
+    from the release line's contract); ``image``: a container (else an executable run as is)."""
+    if image:
+        contract = catalog.binary_contract(binary)
+        if entrypoint is not None:
+            contract = contract.model_copy(update={"entrypoint": tuple(entrypoint)})
+        if not contract.passes_arguments():
+            return f"arguments never reach it (entrypoint {' '.join(contract.entrypoint)!r})"
+    index = flag(args, "-i", "--index") or "0"
+    config = flag(args, "-c", "--config_folder_path")
+    where = "missing" if config is None else "ok" if holds else f"{config} (not its config)"
+    return f"-i {index} -c {where}"
