@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openim_config.artifacts import Artifact
+from openim_config.artifacts import Artifact, gitignore
 from openim_config.loader import Source, load
 from openim_config.plan import Plan, build_plan
 from openim_config.targets import TARGETS
@@ -18,7 +18,11 @@ def plan_for(source: Source) -> Plan:
 
 
 def render(plan: Plan, targets: Sequence[str]) -> dict[str, list[Artifact]]:
-    return {name: list(TARGETS[name].render(plan)) for name in targets}
+    out = {}
+    for name in targets:
+        artifacts = list(TARGETS[name].render(plan))
+        out[name] = sorted([*artifacts, gitignore(artifacts)], key=lambda a: a.path)
+    return out
 
 
 def notes(plan: Plan, targets: Sequence[str]) -> list[str]:

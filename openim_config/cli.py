@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from openim_config import artifacts, build, commands
+from openim_config import artifacts, build, commands, writer
 from openim_config.errors import OpenIMGenError, UserError
 from openim_config.loader import Source
 from openim_config.options import model_inputs, output_dir_option, selected_targets, target_option
@@ -45,15 +45,26 @@ def cli() -> None:
 @model_inputs
 @_target_option
 @_out_option
-def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path) -> None:
-    """Generate the target(s) into OUTPUT/<target>/ (all or nothing)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace generated files edited by hand (or not written by openim-gen); each current copy is kept beside it.",
+)
+def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path, force: bool) -> None:
+    """Generate the target(s) into OUTPUT/<target>/. Only files openim-gen wrote are replaced
+    or removed; anything else there (data, .env, override files) is never touched. A generated
+    file edited since it was written stops the build (nothing written) unless --force."""
     plan = build.plan_for(Source(files, sets))
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     for note in build.notes(plan, selected_targets(target)):
         click.echo(f"note: {note}", err=True)
     rendered = build.render(plan, selected_targets(target))
-    artifacts.write(output, rendered)
+    written = writer.write(output, rendered, force)
+    for backup in written.backups:
+        click.echo(f"kept the edited copy as {output / backup}", err=True)
+    for kept in written.kept:
+        click.echo(f"warning: {output / kept} is no longer generated but was edited since: left in place", err=True)
     for name, arts in rendered.items():
         click.echo(f"wrote {output / name} ({len(arts)} files)")
 
@@ -69,7 +80,13 @@ def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
     changed), or that only the formatting differs. Secret files are neither compared nor
     shown, so no credential is needed to run it."""
     plan = build.plan_for(Source(files, sets))
-    drifts = artifacts.compare(output, build.render(plan, selected_targets(target)))
+    rendered = build.render(plan, selected_targets(target))
+    drifts = artifacts.compare(output, rendered)
+    tracked = artifacts.tracked_secrets(output, rendered)
+    for path in tracked:
+        click.echo(f"credential file tracked by git: {path} (git rm --cached it; rotate what it holds)")
+    if tracked:
+        sys.exit(EXIT_DRIFT)
     if not drifts:
         click.echo(f"{output}: up to date")
         return
@@ -81,7 +98,7 @@ def check_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
             click.echo(f"data of {drift.path} (on disk -> generated):")
             for line in semantic:
                 click.echo(f"    {line}")
-        if drift.kind in ("changed", "mode"):
+        if drift.kind in ("changed", "mode", "unread"):
             click.echo(drift.diff(), nl=False)
     click.echo(f"{len(drifts)} file(s) differ from the model; run `openim-gen build` to regenerate.", err=True)
     sys.exit(EXIT_DRIFT)

@@ -17,7 +17,7 @@ def _hosts(case: str) -> list[str]:
 
 
 def _units(root: Path, host: str | None = None) -> list[Path]:
-    hosts = [host] if host else sorted(p.name for p in (root / "binary").iterdir())
+    hosts = [host] if host else sorted(p.name for p in (root / "binary").iterdir() if p.is_dir() and not p.name.startswith("."))
     return sorted(u for h in hosts for u in (root / "binary" / h / "etc/systemd/system").iterdir())
 
 

@@ -47,13 +47,15 @@ def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 # --------------------------------------------------------------------------- the chart directory
 def test_chart_files(golden: tuple[Plan, Path]) -> None:
     plan, chart = golden
-    arts = {a.path: a for a in helm.render(plan)}
+    from openim_config import build
+
+    arts = {a.path: a for a in build.render(plan, ["helm"])["helm"]}
     assert {"Chart.yaml", "values.yaml", "values.schema.json", ".gitignore", ".helmignore", helm.SECRETS_FILE} <= set(arts)
     assert {f"templates/services/{name}.yaml" for name in plan.services} <= set(arts)
     secret = arts[helm.SECRETS_FILE]
     assert secret.secret and secret.mode == 0o600 and secret.content == b""
     assert (chart / helm.SECRETS_FILE).stat().st_mode & 0o777 == 0o600
-    assert helm.SECRETS_FILE in arts[".gitignore"].content.decode().splitlines()
+    assert f"/{helm.SECRETS_FILE}" in arts[".gitignore"].content.decode().splitlines()
     assert helm.SECRETS_FILE in arts[".helmignore"].content.decode().splitlines()
     meta = yamlio.load_plain(arts["Chart.yaml"].content.decode())
     assert meta["apiVersion"] == "v2" and meta["name"] == plan.model.targets.helm.chart_name

@@ -27,8 +27,6 @@ from openim_config.targets.infra_compose import (
 )
 from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
-GITIGNORE = "# Credentials: written by `openim-gen build`, never committed.\nsecrets/\n"
-
 
 def data_dir(plan: Plan) -> str | None:
     """Where bind mounts live, or ``None`` when the model asks for named volumes."""
@@ -68,7 +66,6 @@ def render(plan: Plan) -> list[Artifact]:
     if data_dir(plan) is None:
         compose["volumes"] = {name: {} for name in plan.volumes}
     artifacts.append(text("compose.yaml", GENERATED + yamlio.dump(compose)))
-    artifacts.append(text(".gitignore", GITIGNORE))
     return artifacts
 
 

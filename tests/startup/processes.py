@@ -292,7 +292,7 @@ def env_file(text: str) -> dict[str, str]:
 
 def binary_processes(plan: Plan, out: Path) -> list[Process]:
     procs = []
-    for host_dir in sorted(p for p in (out / "binary").iterdir() if p.is_dir()):
+    for host_dir in sorted(p for p in (out / "binary").iterdir() if p.is_dir() and not p.name.startswith(".")):
         tree = {"/" + str(p.relative_to(host_dir)): p.read_bytes() for p in sorted(host_dir.rglob("*")) if p.is_file()}
         target = _unit(tree["/etc/systemd/system/openim.target"].decode())
         for instance_unit in " ".join(target.get("Wants", [])).split():

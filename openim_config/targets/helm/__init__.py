@@ -48,12 +48,12 @@ SECRETS_HEADER = """\
 # helm upgrade --install <release> . -n <namespace> -f secrets.values.yaml
 # Or create the Secret yourself (one key per id below) and set existingSecret.
 """
-GITIGNORE = "# Credentials: written by `openim-gen build`, never committed.\n" + SECRETS_FILE + "\n"
 HELMIGNORE = f"""\
-# Never packaged: credentials and VCS files.
+# Never packaged: credentials, VCS files and openim-gen's own state.
 {SECRETS_FILE}
 .gitignore
 .git/
+.openim-gen/
 """
 
 
@@ -64,7 +64,6 @@ def render(plan: Plan) -> list[Artifact]:
         text("values.yaml", VALUES_HEADER + yamlio.dump(_helm_safe(tree.commented(values)))),
         text("values.schema.json", tree.dump_json(_values_schema(values))),
         secret(SECRETS_FILE, _secrets_file(plan, _secret_ids(plan))),
-        text(".gitignore", GITIGNORE),
         text(".helmignore", HELMIGNORE),
     ]
     artifacts += [Artifact(path, data) for path, data in static_files("helm", "chart")]
