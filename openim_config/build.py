@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from openim_config.artifacts import Artifact, gitignore
-from openim_config.loader import Source, load
-from openim_config.plan import Plan, build_plan
+from openim_config.errors import UserError
+from openim_config.loader import ModelError, Source, load
+from openim_config.plan import Plan, build_plan, domain_problems
 from openim_config.targets import TARGETS
 
 __all__ = ["notes", "plan_for", "render"]
 
 
 def plan_for(source: Source) -> Plan:
-    model, prov = load(source)
+    """Every problem of the input in one run: syntax and types, then the domain rules checked
+    on what is valid (so a misspelt service name shows up beside a wrong type)."""
+    try:
+        model, prov = load(source)
+    except ModelError as exc:
+        extra = domain_problems(exc.partial, exc.prov, exc.pruned) if exc.partial is not None else []
+        raise UserError([*exc.problems, *extra]) from None
     return build_plan(model, prov)
 
 

@@ -8,6 +8,8 @@ raised together as a :class:`UserError`, each with the file, line and column it 
 
 from __future__ import annotations
 
+import copy
+import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -41,11 +43,17 @@ class Provenance:
     locations: dict[KeyPath, Location] = field(default_factory=dict)
 
     def locate(self, path: KeyPath) -> Location:
-        """The location of ``path``, or of its nearest ancestor that has one."""
+        """The location of ``path``, or of its nearest ancestor that has one; for a key nobody
+        set (a default), where its closest set sibling came from: `--set infra.mongodb.mode=external`
+        is what leaves `infra.mongodb.address` empty."""
         for end in range(len(path), 0, -1):
             found = self.locations.get(path[:end])
             if found is not None:
                 return found
+        for end in range(len(path) - 1, 0, -1):
+            near = [loc for p, loc in self.locations.items() if p[:end] == path[:end]]
+            if near:
+                return near[-1]  # the latest layer set it
         return DEFAULTS
 
     def problem(self, path: KeyPath, message: str) -> Problem:
@@ -79,16 +87,55 @@ def load(source: Source) -> tuple[OpenIM, Provenance]:
     except ValidationError as exc:
         for err in exc.errors(include_input=False, include_url=False):
             loc = tuple(err["loc"])
-            problems.append(prov.problem(loc, _message(err)))
+            problems.append(prov.problem(loc, _message(err, loc)))
     if problems or model is None:
-        raise UserError(problems)
+        raise ModelError(problems, _lenient(data, problems), prov)
     return model, prov
 
 
-def _message(err: Any) -> str:
+class ModelError(UserError):
+    """The model's problems, with the model as far as it is valid (``partial``: the input
+    without the keys in error), so the domain rules can still be checked in the same run."""
+
+    def __init__(self, problems: Sequence[Problem], partial: OpenIM | None, prov: Provenance) -> None:
+        super().__init__(problems)
+        self.partial = partial
+        self.prov = prov
+        self.pruned = tuple(p.path for p in problems)
+
+
+def _lenient(data: dict[str, Any], problems: Sequence[Problem]) -> OpenIM | None:
+    """The model without the keys in error (a list with a bad item goes whole), or None."""
+    pruned = copy.deepcopy(data)
+    paths = [p.path for p in problems]
+    for _ in range(4):
+        for path in paths:
+            cut = path
+            while cut and isinstance(cut[-1], int):
+                cut = cut[:-1]
+            _delete(pruned, cut)
+        try:
+            return OpenIM.model_validate(pruned)
+        except ValidationError as exc:
+            paths = [tuple(e["loc"]) for e in exc.errors(include_input=False, include_url=False)]
+    return None
+
+
+def _delete(data: dict[str, Any], path: KeyPath) -> None:
+    node: Any = data
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and path:
+        node.pop(path[-1], None)
+
+
+def _message(err: Any, loc: KeyPath = ()) -> str:
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
-        return "unknown key"
+        from openim_config.model.keys import known_keys
+
+        near = difflib.get_close_matches(str(loc[-1]), known_keys(loc[:-1]), n=1) if loc else []
+        return "unknown key" + (f"; did you mean {near[0]!r}?" if near else "")
     return msg.removeprefix("Value error, ")
 
 
@@ -203,6 +250,10 @@ def parse_set(item: str) -> tuple[KeyPath, Any]:
     return tuple(parts), typed_value(raw_value)
 
 
+MAX_INDEX = 1024
+"""The largest list index ``--set`` and ``OPENIM_GEN_*`` accept (no list in the model is near it)."""
+
+
 def _assign(data: dict[str, Any], path: KeyPath, value: Any, prov: Provenance, loc: Location) -> str | None:
     node: Any = data
     for depth, part in enumerate(path):
@@ -210,6 +261,8 @@ def _assign(data: dict[str, Any], path: KeyPath, value: Any, prov: Provenance, l
         if isinstance(part, int):
             if not isinstance(node, list):
                 return "indexes something that is not a list"
+            if part > MAX_INDEX:
+                return f"index {part} is larger than {MAX_INDEX}"
             while len(node) <= part:
                 node.append(None)
             if last:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,9 +19,15 @@ def templates_root() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+def shell_word(value: object) -> str:
+    """One POSIX shell word holding ``value`` exactly (single quotes; a quote inside is
+    closed, escaped and reopened): what every value pasted into a script goes through."""
+    return shlex.quote(str(value))
+
+
 @cache
 def _env(target: str) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root() / target)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -28,6 +35,8 @@ def _env(target: str) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.filters["sh"] = shell_word
+    return env
 
 
 def render(folder: str, template: str, **context: Any) -> str:

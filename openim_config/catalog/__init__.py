@@ -33,6 +33,8 @@ class PortSpec(_Data):
 class Product(_Data):
     title: str
     tag: str
+    tagPattern: str
+    """Image tags of this release line (a regular expression matched at the start)."""
     envPrefix: str
     containerConfigDir: str
     containerLogDir: str

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict
+from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict, host_or_address
 from openim_config.model.extras import Fronts, Monitoring
 from openim_config.model.infra import Infra
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
@@ -21,7 +21,7 @@ class OpenIM(Strict):
 
     release: Literal["3.8"] = "3.8"
     """OpenIM release line: `3.8` is the v3.8.3-patch line."""
-    public_host: str = "127.0.0.1"
+    public_host: Annotated[str, AfterValidator(host_or_address)] = "127.0.0.1"
     """Host name or IP clients (apps, browsers) use to reach this deployment."""
     secret: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("openIM123"))
     """OpenIM shared secret (`share.yml secret`), also given to chat."""

@@ -11,6 +11,22 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$")
+
+
+def host_or_address(value: str) -> str:
+    """A host name or an IP address, nothing else (no scheme, port or path): what goes into
+    URLs as ``http://<host>:<port>``."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not HOST_NAME.match(value):
+        raise ValueError(f"{value!r} is not a host name or IP address (no scheme, port or path), e.g. im.example.com")
+    return value
 
 
 class Strict(BaseModel):

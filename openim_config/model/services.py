@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -23,7 +23,7 @@ class Service(Strict):
     enabled: bool = True
     instances: int | None = Field(None, ge=1, le=64)
     """Processes to run; default: upstream's `start-config.yml` count."""
-    ports: dict[PortKind, list[int]] = Field(default_factory=dict)
+    ports: dict[PortKind, list[Annotated[int, Field(ge=1, le=65535)]]] = Field(default_factory=dict)
     """One port per instance, per listener kind (http, ws, grpc, metrics); default:
     upstream's fixed ports, then consecutive ones."""
     image: str | None = None

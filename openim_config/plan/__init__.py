@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openim_config.catalog import load_catalog
-from openim_config.errors import UserError
+from openim_config.errors import Problem, UserError
 from openim_config.loader import Provenance
 from openim_config.model import VOLUME_OWNERS, VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
@@ -11,17 +11,26 @@ from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findin
 from openim_config.plan.secrets import bundled_secret_env, secret_plans
 from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, SecretPlan, ServicePlan, VolumePlan
 
-__all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan"]
+__all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan", "domain_problems"]
+
+
+def domain_problems(model: OpenIM, prov: Provenance, skip: tuple[tuple[str | int, ...], ...] = ()) -> list[Problem]:
+    """The model's domain rules (ports, names, addresses, images); ``skip``: paths already in
+    error, whose defaults stood in while checking the rest."""
+    catalog = load_catalog(model.release)
+    findings: list[tuple[tuple[str | int, ...], str]] = []
+    ports = allocate_ports(model, catalog, findings)
+    findings.extend(domain_findings(model, catalog, ports))
+    return [prov.problem(path, msg) for path, msg in findings if not any(path[: len(s)] == s for s in skip)]
 
 
 def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
     prov = prov or Provenance()
     catalog = load_catalog(model.release)
-    findings: list[tuple[tuple[str | int, ...], str]] = []
-    ports = allocate_ports(model, catalog, findings)
-    findings.extend(domain_findings(model, catalog, ports))
-    if findings:
-        raise UserError(prov.problem(path, msg) for path, msg in findings)
+    problems = domain_problems(model, prov)
+    if problems:
+        raise UserError(problems)
+    ports = allocate_ports(model, catalog, [])
     secrets = secret_plans(model)
     services: dict[str, ServicePlan] = {}
     users: dict[str, list[str]] = {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from openim_config.catalog import Catalog, PortKind
 from openim_config.errors import Path as KeyPath
@@ -174,10 +177,18 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
 
     for name in model.services:
         if name not in catalog.binaries:
-            yield ("services", name), f"unknown service; known: {', '.join(catalog.binaries)}"
+            yield ("services", name), f"unknown service{_did_you_mean(name, catalog.binaries)}; known: {', '.join(catalog.binaries)}"
     for name in model.storage:
         if name not in VOLUMES:
-            yield ("storage", name), f"unknown volume; known: {', '.join(VOLUMES)}"
+            yield ("storage", name), f"unknown volume{_did_you_mean(name, VOLUMES)}; known: {', '.join(VOLUMES)}"
+    tags: list[tuple[KeyPath, str | None, Literal["server", "chat"]]] = [
+        (("images", "tag"), model.images.tag, "server"),
+        (("images", "chatTag"), model.images.chat_tag, "chat"),
+    ]
+    for key, tag, product in tags:
+        line = catalog.products[product]
+        if tag and tag != "latest" and not re.match(line.tagPattern, tag):
+            yield key, f"{tag!r} is not an image of the {model.release} line ({line.title} {line.tag}; tags matching {line.tagPattern})"
     labels: list[tuple[KeyPath, str]] = [
         (("targets", "compose", "project"), model.targets.compose.project),
         (("targets", "helm", "namespace"), model.targets.helm.namespace),
@@ -207,6 +218,11 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
         if tag == "latest":
             yield path, "pin an exact tag, never latest"
     yield from _port_collisions(model, ports)
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    near = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def _images(model: OpenIM) -> Iterator[tuple[KeyPath, str]]:
