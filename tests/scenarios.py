@@ -28,6 +28,7 @@ SECRET_ENV = {
     "MINIO_SECRET_KEY": "golden-minio-secret",
     "GRAFANA_ADMIN_PASSWORD": "golden-grafana-admin",
     "ALERT_SMTP_PASSWORD": 'golden "smtp" password',
+    "ETCD_PASSWORD": "golden-etcd-root",
     "ALERT_WEBHOOK_URL": "https://hooks.example.com/openim?token=golden-webhook-token",
 }
 

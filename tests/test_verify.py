@@ -69,7 +69,7 @@ def test_without_credential_files_values_are_unknown_but_the_rest_agrees(built: 
     assert report.agree, "\n".join(str(f) for f in report.findings)
     rows = {(r.subject, r.fact): r for r in report.rows}
     assert rows["openim-api", "secret values"].cell("compose") == "?"
-    assert rows["openim-api", "credentials"].cell("helm").startswith("1:"), "names still come from the manifests"
+    assert rows["openim-api", "credentials"].cell("helm").startswith("2:"), "names still come from the manifests"
     assert any("secrets.values.yaml not written" in n for n in report.notes)
 
 

@@ -207,6 +207,7 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
             if not host or not port.isdigit():
                 yield ("infra", name, "address", i), f"{addr!r} is not host:port"
     yield from _host_findings(model, catalog)
+    yield from _bundled_settings(model)
     if model.fronts.admin.enabled and not model.chat.enabled:
         yield ("fronts", "admin", "enabled"), "the admin front manages chat: enable chat too"
     if model.infra.mongodb.replica_set and model.infra.mongodb.mode != "external":
@@ -218,6 +219,30 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
         if tag == "latest":
             yield path, "pin an exact tag, never latest"
     yield from _port_collisions(model, ports)
+
+
+def _bundled_settings(model: OpenIM) -> Iterator[Finding]:
+    """Settings a bundled component would not honour: refused rather than silently ignored."""
+    infra = model.infra
+    etcd, kafka, redis, mongo = infra.etcd, infra.kafka, infra.redis, infra.mongodb
+    if etcd.mode == "bundled" and (bool(etcd.username) != (etcd.password is not None)):
+        yield ("infra", "etcd", "username" if etcd.password else "password"), "set both infra.etcd.username and password, or neither"
+    if etcd.mode == "bundled" and etcd.username and etcd.username != "root":
+        yield (
+            ("infra", "etcd", "username"),
+            (f"{etcd.username!r}: the bundled etcd enables authentication for its root user only; use root, or an external etcd"),
+        )
+    if kafka.mode == "bundled":
+        for key, value in (("username", kafka.username), ("password", kafka.password), ("tls", kafka.tls.enabled)):
+            if value:
+                yield ("infra", "kafka", key), "the bundled Kafka listens in PLAINTEXT, without SASL or TLS: this is for an external Kafka"
+    if redis.mode == "bundled" and redis.username:
+        yield ("infra", "redis", "username"), "the bundled Redis has one password and no ACL users: leave username empty"
+    if mongo.mode == "bundled" and mongo.auth_source and mongo.auth_source != mongo.database:
+        yield (
+            ("infra", "mongodb", "authSource"),
+            (f"the bundled MongoDB creates {mongo.username!r} in {mongo.database!r}: authSource must be that database"),
+        )
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:

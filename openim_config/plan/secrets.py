@@ -51,6 +51,8 @@ BUNDLED_ENV: dict[str, tuple[tuple[str, str], ...]] = {
     "mongodb": (("MONGO_INITDB_ROOT_PASSWORD", "mongodbRootPassword"), ("MONGO_OPENIM_PASSWORD", "mongodbPassword")),
     "redis": (("REDIS_PASSWORD", "redisPassword"),),
     "minio": (("MINIO_ROOT_USER", "minioAccessKeyId"), ("MINIO_ROOT_PASSWORD", "minioSecretAccessKey")),
+    # The bitnami image enables authentication with this root password on its first start.
+    "etcd": (("ETCD_ROOT_PASSWORD", "etcdPassword"),),
     "grafana": (("GF_SECURITY_ADMIN_PASSWORD", "grafanaAdminPassword"),),
     # Written into Alertmanager's configuration inside its container at start (targets/monitoring.py).
     "alertmanager": (("ALERT_SMTP_PASSWORD", "alertSmtpPassword"), ("ALERT_WEBHOOK_URL", "alertWebhookUrl")),

@@ -18,7 +18,14 @@ from openim_config import templating, yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
 from openim_config.plan import Instance, Plan, ServicePlan
 from openim_config.targets.envfile import env_file
-from openim_config.targets.infra_compose import front_services, hand_over_data, infra_env_files, infra_services, monitoring_services
+from openim_config.targets.infra_compose import (
+    front_services,
+    hand_over_data,
+    infra_env_files,
+    infra_services,
+    label_inputs,
+    monitoring_services,
+)
 from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
 REPOS = {"server": "open-im-server", "chat": "chat"}
@@ -153,6 +160,7 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
     if monitoring.enabled:
         services.update(monitoring_services(plan, target.data_dir, config_root, host_network=True))
     hand_over_data(plan, services, target.data_dir)
+    label_inputs(services, {f"/{a.path}": a.content for a in artifacts if not a.secret})
     if services:
         compose = {"name": "openim-infra", "services": services, "networks": {"openim": {"name": "openim-infra-net"}}}
         artifacts.append(text(f"{infra_root}/compose.yaml", GENERATED + yamlio.dump(compose)))

@@ -22,6 +22,7 @@ from openim_config.targets.infra_compose import (
     hand_over_data,
     infra_env_files,
     infra_services,
+    label_inputs,
     monitoring_services,
     volume_source,
 )
@@ -62,6 +63,7 @@ def render(plan: Plan) -> list[Artifact]:
     if plan.model.monitoring.enabled:
         artifacts += _monitoring(plan, services)
     hand_over_data(plan, services, data_dir(plan))
+    label_inputs(services, {f"./{a.path}": a.content for a in artifacts if not a.secret})
     compose: dict[str, Any] = {"name": target.project, "services": services, "networks": {"openim": {"name": f"{target.project}-net"}}}
     if data_dir(plan) is None:
         compose["volumes"] = {name: {} for name in plan.volumes}

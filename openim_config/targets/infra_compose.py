@@ -7,7 +7,8 @@ files name, as upstream runs it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openim_config.model.extras import AdminFront, WebFront
@@ -115,14 +116,17 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         services["kafka"] = svc
     if "etcd" in infra:
         svc = _common(plan, "etcd")
+        etcd_auth = "etcd" in plan.bundled_env
         svc.update(
             environment={
-                "ALLOW_NONE_AUTHENTICATION": "yes",
+                # With a password the image enables authentication for root on its first start.
+                "ALLOW_NONE_AUTHENTICATION": "no" if etcd_auth else "yes",
                 "ETCD_NAME": "etcd",
                 "ETCD_LISTEN_CLIENT_URLS": "http://0.0.0.0:2379",
                 "ETCD_ADVERTISE_CLIENT_URLS": "http://etcd:2379",
             },
             volumes=[f"{volume_source(plan, 'etcd-data', data_dir)}:/bitnami/etcd"],
+            **({"env_file": ["secrets/etcd.env"]} if etcd_auth else {}),
             healthcheck=_healthcheck(["CMD", "etcdctl", "endpoint", "health"], "5s"),
         )
         if publish:
@@ -203,6 +207,9 @@ def monitoring_services(plan: Plan, data_dir: str | None, config_dir: str, host_
     url = grafana_url(plan.model, "host" if host_network else "compose")
     secure = url.startswith("https://")
     grafana.update(
+        # GF_SECURITY_ADMIN_PASSWORD only applies when Grafana creates the admin (first start):
+        # reset it on every start, so a rotated password takes effect, then start as the image does.
+        entrypoint=["sh", "-c", compose_text(GRAFANA_START)],
         environment={
             "GF_SECURITY_ADMIN_USER": mon.grafana_admin_user,
             "GF_AUTH_ANONYMOUS_ENABLED": "false",
@@ -257,6 +264,31 @@ def front_services(plan: Plan, reach: Callable[[str], str] | None) -> dict[str, 
     return out
 
 
+def label_inputs(services: dict[str, dict[str, Any]], files: Mapping[str, bytes]) -> None:
+    """Give each service whose bind mounts carry generated files a label with their digest:
+    Compose recreates a container when its definition changes, not when a file it mounts
+    does, so a changed config file changes the label and `docker compose up -d` recreates
+    exactly the containers that read it. (Credentials come through env files, which Compose
+    already counts as part of the definition.) ``files``: generated files by the path the
+    Compose file names them with (``./config/...`` or ``/etc/openim/...``)."""
+    for svc in services.values():
+        digest = hashlib.sha256()
+        found = False
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0] if isinstance(volume, str) else ""
+            for path in sorted(p for p in files if p == source or p.startswith(source.rstrip("/") + "/")):
+                digest.update(path.encode() + b"\0" + files[path] + b"\0")
+                found = True
+        if found:
+            svc["labels"] = {"openim-gen.inputs": digest.hexdigest()}
+
+
+GRAFANA_START = """\
+grafana cli --homepath "$GF_PATHS_HOME" admin reset-admin-password "$GF_SECURITY_ADMIN_PASSWORD" >/dev/null 2>&1 || true
+exec /run.sh
+"""
+
+
 def compose_text(text: str) -> str:
     """Text Compose passes on as written: ``$`` doubled (Compose would interpolate it)."""
     return text.replace("$", "$$")
@@ -298,18 +330,29 @@ def infra_env_files(plan: Plan) -> dict[str, list[tuple[str, str]]]:
 
 
 # Upstream's init pattern (openim-server docker-compose.yml): start mongod with --auth, wait,
-# create the application user once. Credentials come from the env file, never the command.
+# then make sure the application user exists with the password the env file holds now (a
+# rotated password takes effect on the next start). The root password only applies when the
+# data is first created; a changed one is reported. Credentials come from the env file, never
+# the command line of this file.
 MONGO_INIT = """\
 docker-entrypoint.sh mongod --wiredTigerCacheSizeGB "$$WIRED_TIGER_CACHE_GB" --auth &
+tries=0
 until mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin \\
     --quiet --eval 'db.runCommand({ping: 1})' >/dev/null 2>&1; do
+  tries=$$((tries + 1))
+  if [ "$$tries" -eq 120 ]; then
+    echo "openim-gen: cannot log in as $$MONGO_INITDB_ROOT_USERNAME: MongoDB keeps the root password of its first start;" \\
+      "change it with db.changeUserPassword, or put the old one back (infra.mongodb.rootPassword)" >&2
+  fi
   sleep 1
 done
 mongosh -u "$$MONGO_INITDB_ROOT_USERNAME" -p "$$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --quiet --eval '
 const d = db.getSiblingDB(process.env.MONGO_INITDB_DATABASE);
-if (!d.getUser(process.env.MONGO_OPENIM_USERNAME)) {
-  d.createUser({user: process.env.MONGO_OPENIM_USERNAME, pwd: process.env.MONGO_OPENIM_PASSWORD,
-                roles: [{role: "readWrite", db: process.env.MONGO_INITDB_DATABASE}]});
+const user = process.env.MONGO_OPENIM_USERNAME, pwd = process.env.MONGO_OPENIM_PASSWORD;
+if (d.getUser(user)) {
+  d.updateUser(user, {pwd: pwd});
+} else {
+  d.createUser({user: user, pwd: pwd, roles: [{role: "readWrite", db: process.env.MONGO_INITDB_DATABASE}]});
 }'
 wait
 """

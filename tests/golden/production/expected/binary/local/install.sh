@@ -186,6 +186,7 @@ installed_files() {
   echo '0644 root root' etc/systemd/system/openim.target
   echo '0644 root root' srv/openim/infra/compose.yaml
   echo '0600 root root' srv/openim/infra/secrets/alertmanager.env
+  echo '0600 root root' srv/openim/infra/secrets/etcd.env
   echo '0600 root root' srv/openim/infra/secrets/grafana.env
   echo '0600 root root' srv/openim/infra/secrets/minio.env
   echo '0600 root root' srv/openim/infra/secrets/redis.env
