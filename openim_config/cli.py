@@ -13,9 +13,11 @@ from pathlib import Path
 import click
 
 from openim_config import artifacts, build, commands, writer
-from openim_config.errors import OpenIMGenError, UserError
+from openim_config.errors import Location, OpenIMGenError, Problem, UserError
 from openim_config.loader import Source
 from openim_config.options import model_inputs, output_dir_option, selected_targets, target_option
+from openim_config.plan.secrets import MIN_LENGTH, weak_credentials
+from openim_config.rotation import changed_first_start_credentials
 from openim_config.schema import schema_text
 
 EXIT_OK, EXIT_DRIFT, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
@@ -50,7 +52,13 @@ def cli() -> None:
     is_flag=True,
     help="Replace generated files edited by hand (or not written by openim-gen); each current copy is kept beside it.",
 )
-def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path, force: bool) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"Fail on a credential at an upstream default or shorter than {MIN_LENGTH} characters "
+    "(`openim-gen secrets init` makes strong ones).",
+)
+def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: Path, force: bool, strict: bool) -> None:
     """Generate the target(s) into OUTPUT/<target>/. Only files openim-gen wrote are replaced
     or removed; anything else there (data, .env, override files) is never touched. A generated
     file edited since it was written stops the build (nothing written) unless --force."""
@@ -59,8 +67,12 @@ def build_cmd(files: Sequence[Path], sets: Sequence[str], target: str, output: P
         click.echo(f"warning: {warning}", err=True)
     for note in build.notes(plan, selected_targets(target)):
         click.echo(f"note: {note}", err=True)
+    if strict and (weak := weak_credentials(plan)):
+        raise UserError([Problem(Location("--strict"), (), why) for why in weak])
     rendered = build.render(plan, selected_targets(target))
     written = writer.write(output, rendered, force)
+    for note in changed_first_start_credentials(output, plan, selected_targets(target)):
+        click.echo(f"note: {note}", err=True)
     for backup in written.backups:
         click.echo(f"kept the edited copy as {output / backup}", err=True)
     for kept in written.kept:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
@@ -85,18 +86,78 @@ def secret_plans(model: OpenIM) -> dict[str, SecretPlan]:
 
 def resolve_ref(ref: SecretRef, where: str, environ: Mapping[str, str] | None = None) -> str:
     """The value of a credential; a missing reference is the user's error, named by path."""
+    path = tuple(where.split("."))
     if ref.literal is not None:
-        return ref.literal.get_secret_value()
+        return _usable(ref.literal.get_secret_value(), Location("openim.yaml"), path)
     if ref.env is not None:
         env = os.environ if environ is None else environ
         if ref.env not in env:
-            raise UserError([Problem(Location(f"environment {ref.env}"), tuple(where.split(".")), "secret variable is not set")])
-        return env[ref.env]
+            raise UserError([Problem(Location(f"environment {ref.env}"), path, "secret variable is not set")])
+        return _usable(env[ref.env], Location(f"environment {ref.env}"), path)
     assert ref.file is not None
+    return _usable(_read_secret_file(ref.file, path), Location(ref.file), path)
+
+
+SECRET_FILE_LIMIT = 64 * 1024
+"""The largest secret file read (64 KiB): a credential, not a disk image."""
+
+
+def _read_secret_file(name: str, path: tuple[str, ...]) -> str:
+    def fail(message: str) -> UserError:
+        return UserError([Problem(Location(name), path, message)])
+
     try:
-        return Path(ref.file).read_text(encoding="utf-8").rstrip("\n")
+        info = Path(name).stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("not a regular file")
+        if info.st_size > SECRET_FILE_LIMIT:
+            raise fail(f"larger than {SECRET_FILE_LIMIT // 1024} KiB: not a credential")
+        with open(name, "rb") as fh:
+            data = fh.read(SECRET_FILE_LIMIT + 1)
     except OSError as exc:
-        raise UserError([Problem(Location(ref.file), tuple(where.split(".")), f"cannot read secret file: {exc.strerror}")]) from None
+        raise fail(f"cannot read secret file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError:
+        raise fail("not UTF-8 text") from None
+
+
+def _usable(value: str, where: Location, path: tuple[str, ...]) -> str:
+    """Empty and NUL-bearing credentials are refused: `--requirepass ""` is no password."""
+    if value == "":
+        raise UserError([Problem(where, path, "empty credential")])
+    if "\0" in value:
+        raise UserError([Problem(where, path, "a credential cannot contain a NUL byte")])
+    return value
+
+
+MIN_LENGTH = 16
+"""``build --strict``: the least length of a password or secret."""
+NOT_PASSWORDS = {"minioAccessKeyId", "chatSuperCode"}
+"""Names and codes: held to the default rule only (MinIO's access key is a user name; chat's
+super code is typed where a verification code goes)."""
+
+
+def weak_credentials(plan: Plan) -> list[str]:
+    """Why each credential in use fails ``build --strict`` (never the value): still upstream's
+    published default, or shorter than ``MIN_LENGTH``."""
+    defaults = secret_plans(OpenIM())
+    used = {e.secret_id for s in plan.services.values() for e in s.secret_env}
+    used |= {e.secret_id for envs in plan.bundled_env.values() for e in envs}
+    out = []
+    for sid in sorted(used - {"mongodbUri"}):
+        value = resolve(plan, sid)
+        default = defaults.get(sid)
+        if (
+            default is not None
+            and default.ref is not None
+            and default.ref.literal is not None
+            and value == default.ref.literal.get_secret_value()
+        ):
+            out.append(f"{plan.secrets[sid].path}: still upstream's published default")
+        elif sid not in NOT_PASSWORDS and len(value) < MIN_LENGTH:
+            out.append(f"{plan.secrets[sid].path}: shorter than {MIN_LENGTH} characters")
+    return out
 
 
 def resolve(plan: Plan, secret_id: str, environ: Mapping[str, str] | None = None) -> str:
