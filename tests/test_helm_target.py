@@ -296,9 +296,11 @@ def test_yaml_1_1_words_stay_strings(tmp_path: Path) -> None:
     assert _config(docs, plan, "server", "openim-rpc-user.yml")["rpc"]["registerIP"] == ""
 
 
-def test_chat_discovers_services_in_the_release_namespace(tmp_path: Path) -> None:
-    _, chart = _model_chart({"chat": {"enabled": True}}, tmp_path)
+def test_the_chart_installs_only_into_the_namespace_the_model_names(tmp_path: Path) -> None:
+    _, chart = _model_chart({"chat": {"enabled": True}, "targets": {"helm": {"namespace": "team-im"}}}, tmp_path)
     docs = c.helm_template(chart, "im", "team-im", [chart / helm.SECRETS_FILE])
     cm = _one(docs, "ConfigMap", "im-chat-config")
     assert yamlio.load_plain(cm["data"]["discovery.yml"])["kubernetes"]["namespace"] == "team-im"
     assert _one(docs, "RoleBinding", "im-openim-discovery")["subjects"][0]["namespace"] == "team-im"
+    with pytest.raises(AssertionError, match="this chart is made for namespace team-im"):
+        c.helm_template(chart, "im", "default", [chart / helm.SECRETS_FILE])

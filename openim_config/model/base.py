@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, SecretStr, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, SecretStr, SerializationInfo, model_serializer, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -94,12 +95,17 @@ class SecretRef(BaseModel):
         return data
 
     @model_serializer
-    def _to_yaml(self) -> Any:
+    def _to_yaml(self, info: SerializationInfo) -> Any:
         if self.env is not None:
             return {"env": self.env}
         if self.file is not None:
             return {"file": self.file}
-        return "<secret>" if self.literal is not None else None
+        if self.literal is None:
+            return None
+        if isinstance(info.context, dict) and info.context.get("secrets") == "digest":
+            # Comparable without being shown (whether a literal changed).
+            return "<secret " + hashlib.sha256(self.literal.get_secret_value().encode()).hexdigest()[:16] + ">"
+        return "<secret>"
 
     def describe(self) -> str:
         """Where the value comes from, without the value."""

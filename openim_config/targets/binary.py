@@ -18,6 +18,7 @@ from openim_config import templating, yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
 from openim_config.plan import Instance, Plan, ServicePlan
 from openim_config.targets.envfile import env_file
+from openim_config.targets.ignored import set_but_unused
 from openim_config.targets.infra_compose import (
     front_services,
     hand_over_data,
@@ -25,6 +26,7 @@ from openim_config.targets.infra_compose import (
     infra_services,
     label_inputs,
     monitoring_services,
+    pull_policy,
 )
 from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
 
@@ -83,9 +85,20 @@ def host_address(plan: Plan, instance: Instance) -> str:
     return next(h.address for h in plan.model.targets.binary.hosts if h.name == instance.host)
 
 
+CLAIMS_ARE_KUBERNETES = "keeps data in directories (claims are Kubernetes')"
+UNUSED = [
+    *(
+        (key, "runs the executables in installDir/bin, not images")
+        for key in ("images.registry", "images.tag", "images.chatTag", "services.<key>.image")
+    ),
+    *((f"storage.<key>.{key}", CLAIMS_ARE_KUBERNETES) for key in ("size", "storageClass", "accessModes", "existingClaim")),
+    ("services.<key>.resources.requests.<key>", "maps limits to systemd (MemoryMax=, CPUQuota=) and reserves nothing"),
+]
+"""What the model says that bare hosts have no use for."""
+
+
 def notes(plan: Plan) -> list[str]:
-    """Nothing of the model goes undeployed here."""
-    return []
+    return set_but_unused(plan, "binary", UNUSED)
 
 
 def render(plan: Plan) -> list[Artifact]:
@@ -160,6 +173,7 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
     if monitoring.enabled:
         services.update(monitoring_services(plan, target.data_dir, config_root, host_network=True))
     hand_over_data(plan, services, target.data_dir)
+    pull_policy(plan, services)
     label_inputs(services, {f"/{a.path}": a.content for a in artifacts if not a.secret})
     if services:
         compose = {"name": "openim-infra", "services": services, "networks": {"openim": {"name": "openim-infra-net"}}}

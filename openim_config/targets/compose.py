@@ -8,13 +8,17 @@ the bundled infrastructure it uses.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from openim_config import yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
+from openim_config.model import Service
+from openim_config.model.services import Resources
 from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import compose_name
 from openim_config.targets.envfile import env_file
+from openim_config.targets.ignored import set_but_unused
 from openim_config.targets.infra_compose import (
     HARDENING,
     ROTATED_LOGS,
@@ -24,6 +28,7 @@ from openim_config.targets.infra_compose import (
     infra_services,
     label_inputs,
     monitoring_services,
+    pull_policy,
     volume_source,
 )
 from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
@@ -35,9 +40,22 @@ def data_dir(plan: Plan) -> str | None:
     return target.data_dir if target.volumes == "bind" else None
 
 
+UNUSED = [
+    *(
+        (f"infra.{name}.port", "keeps it on its own network and publishes no host port (containers reach it by name)")
+        for name in ("mongodb", "redis", "kafka", "etcd")
+    ),
+    ("services.<key>.hosts", "runs every process on one Docker host (hosts place them on bare hosts)"),
+    *(
+        (f"storage.<key>.{key}", "keeps data in directories or named volumes (claims are Kubernetes')")
+        for key in ("size", "storageClass", "accessModes", "existingClaim")
+    ),
+]
+"""What the model says that one Docker host has no use for."""
+
+
 def notes(plan: Plan) -> list[str]:
-    """Nothing of the model goes undeployed here."""
-    return []
+    return set_but_unused(plan, "compose", UNUSED)
 
 
 def render(plan: Plan) -> list[Artifact]:
@@ -63,6 +81,7 @@ def render(plan: Plan) -> list[Artifact]:
     if plan.model.monitoring.enabled:
         artifacts += _monitoring(plan, services)
     hand_over_data(plan, services, data_dir(plan))
+    pull_policy(plan, services)
     label_inputs(services, {f"./{a.path}": a.content for a in artifacts if not a.secret})
     compose: dict[str, Any] = {"name": target.project, "services": services, "networks": {"openim": {"name": f"{target.project}-net"}}}
     if data_dir(plan) is None:
@@ -99,9 +118,29 @@ def _process(plan: Plan, svc: ServicePlan, index: int) -> dict[str, Any]:
         out["ports"] = published
     if svc.name == "openim-msggateway":
         out["ulimits"] = {"nofile": {"soft": 1048576, "hard": 1048576}}
+    resources = compose_resources(plan.model.services.get(svc.name, Service()).resources)
+    if resources:
+        out["deploy"] = {"resources": resources}
     if depends:
         out["depends_on"] = depends
     return out
+
+
+def compose_resources(resources: Resources) -> dict[str, Any]:
+    """Kubernetes-style requests/limits as Compose's ``deploy.resources`` (limits, reservations):
+    ``500m`` CPU is ``0.5``; ``512Mi`` memory is ``512m`` (Compose's units are binary already)."""
+
+    def part(values: Mapping[Literal["cpu", "memory"], str]) -> dict[str, str]:
+        out = {}
+        if "cpu" in values:
+            cpu = values["cpu"]
+            out["cpus"] = f"{int(cpu[:-1]) / 1000:g}" if cpu.endswith("m") else f"{float(cpu):g}"
+        if "memory" in values:
+            out["memory"] = values["memory"].removesuffix("i").lower()
+        return out
+
+    found = {"limits": part(resources.limits), "reservations": part(resources.requests)}
+    return {k: v for k, v in found.items() if v}
 
 
 def _logs_mount(plan: Plan, name: str, container_dir: str) -> Any:

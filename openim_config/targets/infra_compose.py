@@ -94,16 +94,19 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
         services["redis"] = svc
     if "kafka" in infra:
         svc = _common(plan, "kafka")
-        external = plan.infra["kafka"].endpoints["host"][0]
+        # Containers use the internal listener; processes on the host (binary target) the
+        # external one, published on the host port and advertised as reachable there.
+        external = f",EXTERNAL://{plan.infra['kafka'].endpoints['host'][0]}" if publish else ""
         svc.update(
             environment={
                 "KAFKA_CFG_NODE_ID": "0",
                 "KAFKA_CFG_PROCESS_ROLES": "controller,broker",
                 "KAFKA_CFG_CONTROLLER_QUORUM_VOTERS": "0@kafka:9093",
                 "KAFKA_CFG_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-                "KAFKA_CFG_LISTENERS": "INTERNAL://:9092,CONTROLLER://:9093,EXTERNAL://:9094",
-                "KAFKA_CFG_ADVERTISED_LISTENERS": f"INTERNAL://kafka:9092,EXTERNAL://{external}",
-                "KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,EXTERNAL:PLAINTEXT,INTERNAL:PLAINTEXT",
+                "KAFKA_CFG_LISTENERS": "INTERNAL://:9092,CONTROLLER://:9093" + (",EXTERNAL://:9094" if publish else ""),
+                "KAFKA_CFG_ADVERTISED_LISTENERS": f"INTERNAL://kafka:9092{external}",
+                "KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT"
+                + (",EXTERNAL:PLAINTEXT" if publish else ""),
                 "KAFKA_CFG_INTER_BROKER_LISTENER_NAME": "INTERNAL",
                 "KAFKA_CFG_AUTO_CREATE_TOPICS_ENABLE": "true",
                 "KAFKA_CFG_NUM_PARTITIONS": "8",
@@ -287,6 +290,18 @@ GRAFANA_START = """\
 grafana cli --homepath "$GF_PATHS_HOME" admin reset-admin-password "$GF_SECURITY_ADMIN_PASSWORD" >/dev/null 2>&1 || true
 exec /run.sh
 """
+
+
+PULL_POLICY = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
+"""images.pullPolicy (Kubernetes' words) as Compose says it."""
+
+
+def pull_policy(plan: Plan, services: dict[str, dict[str, Any]]) -> None:
+    """images.pullPolicy for every image, as the chart applies it (IfNotPresent is already
+    Compose's way)."""
+    if plan.model.images.pull_policy != "IfNotPresent":
+        for svc in services.values():
+            svc["pull_policy"] = PULL_POLICY[plan.model.images.pull_policy]
 
 
 def compose_text(text: str) -> str:

@@ -95,6 +95,11 @@ def build(plan: Plan) -> Block:
     target = plan.model.targets.helm
     monitor = target.service_monitor
     fields: dict[str, Node] = {
+        "namespace": fixed(
+            "The namespace to install into (openim.yaml targets.helm.namespace): installing elsewhere fails, since\n"
+            "the config files and discovery are made for it",
+            target.namespace,
+        ),
         "imagePullPolicy": Value(
             "Pull policy of every image.", plan.model.images.pull_policy, {"enum": ["Always", "IfNotPresent", "Never"]}
         ),
