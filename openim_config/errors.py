@@ -42,8 +42,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        if not self.path and self.location.line is None:
-            return f"{self.location}: {self.message}"  # not about one key (a usage or I/O problem)
+        if not self.path:
+            return f"{self.location}: {self.message}"  # not about one key (syntax, a usage or I/O problem)
         return f"{self.location}: {dotted(self.path)}: {self.message}"
 
 

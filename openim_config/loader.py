@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
 
 from openim_config.errors import Location, Problem, UserError
 from openim_config.errors import Path as KeyPath
@@ -50,6 +51,9 @@ class Provenance:
             found = self.locations.get(path[:end])
             if found is not None:
                 return found
+        inside = [loc for p, loc in self.locations.items() if p[: len(path)] == path]
+        if inside:  # `--set publicHost.x=1` made publicHost a mapping
+            return inside[-1]
         for end in range(len(path) - 1, 0, -1):
             near = [loc for p, loc in self.locations.items() if p[:end] == path[:end]]
             if near:
@@ -136,23 +140,46 @@ def _message(err: Any, loc: KeyPath = ()) -> str:
 
         near = difflib.get_close_matches(str(loc[-1]), known_keys(loc[:-1]), n=1) if loc else []
         return "unknown key" + (f"; did you mean {near[0]!r}?" if near else "")
+    if err["type"] == "string_pattern_mismatch":
+        from openim_config.model.base import PATTERN_HELP
+
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        if pattern in PATTERN_HELP:
+            return f"not {PATTERN_HELP[pattern]}"
     return msg.removeprefix("Value error, ")
 
 
 # --- files -------------------------------------------------------------------------------
 
 
+MODEL_FILE_LIMIT = 256 * 1024
+"""The largest model file read (256 KiB): an openim.yaml is a few KiB."""
+MAX_DEPTH = 32
+"""The deepest nesting a model file may have (the model's own is 6)."""
+
+
 def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dict[KeyPath, Location]] | None:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MODEL_FILE_LIMIT + 1)
     except OSError as exc:
         problems.append(Problem(Location(name), (), f"cannot read: {exc.strerror or exc}"))
         return None
-    except UnicodeDecodeError:
-        problems.append(Problem(Location(name), (), "not UTF-8 text"))
+    if len(raw) > MODEL_FILE_LIMIT:
+        problems.append(Problem(Location(name), (), f"larger than {MODEL_FILE_LIMIT // 1024} KiB: not a model file"))
         return None
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(Location(name, line, exc.start - raw.rfind(b"\n", 0, exc.start)), (), "not UTF-8 text"))
+        return None
+    try:
+        refused = _refused_constructs(text, name)
+        if refused is not None:
+            problems.append(refused)
+            return None
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -160,6 +187,18 @@ def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dic
         # ruamel quotes the values of a duplicated key: they may be credentials, so drop them.
         detail = re.sub(r' with value ".*', "", str(exc.problem or exc.context), flags=re.DOTALL)
         problems.append(Problem(where, (), f"YAML syntax error: {detail}"))
+        return None
+    except YAMLError as exc:  # the reader: a character YAML does not allow (a NUL, ...)
+        position = getattr(exc, "position", None)
+        if isinstance(position, int):
+            line = text.count("\n", 0, position) + 1
+            where = Location(name, line, position - text.rfind("\n", 0, position))
+        else:
+            where = Location(name)
+        character = getattr(exc, "character", None)
+        code = ord(character) if isinstance(character, str) and len(character) == 1 else character
+        shown = f"U+{code:04X}" if isinstance(code, int) else "a character"
+        problems.append(Problem(where, (), f"YAML syntax error: {shown} is not allowed in YAML"))
         return None
     if doc is None:
         return {}, {}
@@ -170,6 +209,30 @@ def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dic
     plain = _plain(doc, (), name, locations, problems)
     assert isinstance(plain, dict)
     return plain, locations
+
+
+def _refused_constructs(text: str, name: str) -> Problem | None:
+    """What a model file may not use, found in one linear pass over the YAML events before
+    anything is built: aliases (an alias bomb grows exponentially), explicit tags (``!!python``
+    and the like mean nothing here) and nesting deeper than ``MAX_DEPTH``."""
+    depth = 0
+    for event in YAML(typ="rt").parse(text):
+        mark = event.start_mark
+        where = Location(name, mark.line + 1, mark.column + 1)
+        if isinstance(event, AliasEvent):
+            return Problem(where, (), "YAML aliases (*name) are not allowed in a model file")
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (isinstance(event, ScalarEvent) and event.implicit[0]):
+            return Problem(where, (), f"YAML tags ({tag}) are not allowed in a model file")
+        if getattr(event, "anchor", None) is not None:
+            return Problem(where, (), "YAML anchors (&name) are not allowed in a model file")
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(where, (), f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            depth -= 1
+    return None
 
 
 def _plain(node: Any, path: KeyPath, name: str, out: dict[KeyPath, Location], problems: list[Problem]) -> Any:

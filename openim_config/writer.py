@@ -300,8 +300,15 @@ def write(out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], force: bool
     data = {t: {a.path: a.data() for a in arts} for t, arts in rendered.items()}  # credentials resolved first
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"{out_dir}: cannot create the output directory: {exc.strerror}") from None
+        return _write_locked(out_dir, rendered, data, force)
+    except OSError as exc:  # the disk's answer (read-only, full, not ours): the user's to fix
+        where = exc.filename or out_dir
+        raise UserError([Problem(Location(str(where)), (), f"cannot write: {exc.strerror or exc}")]) from None
+
+
+def _write_locked(
+    out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], data: Mapping[str, Mapping[str, bytes]], force: bool
+) -> Written:
     with _lock(out_dir):
         plans = {t: _plan(out_dir / t, rendered[t], data[t]) for t in rendered}
         blocked = [(t, p, why) for t, plan in plans.items() for p, why in plan.blocked]

@@ -73,7 +73,7 @@ def test_every_problem_of_a_run_is_reported_with_its_location(tmp_path: Path) ->
     model = _write(tmp_path, "openim.yaml", "infra:\n  mongodb:\n    mode: externl\n    bogus: 1\nlog:\n  level: 9\n")
     broken = _write(tmp_path, "broken.yaml", "a: [1,\n")
     problems = _problems(Source([model, broken], ["services.openim-api.instances=0"], {"OPENIM_GEN_NOPE": "1"}))
-    assert f"{broken}:2:1: <root>: YAML syntax error: expected the node content, but found '<stream end>'" in problems
+    assert f"{broken}:2:1: YAML syntax error: expected the node content, but found '<stream end>'" in problems
     assert f"{model}:3:5: infra.mongodb.mode: Input should be 'bundled' or 'external'" in problems
     assert f"{model}:4:5: infra.mongodb.bogus: unknown key" in problems
     assert f"{model}:6:3: log.level: Input should be 1, 2, 3, 4, 5 or 6" in problems
@@ -132,4 +132,4 @@ def test_default_ports_skip_ports_already_claimed() -> None:
 def test_a_duplicated_key_is_reported_without_its_values(tmp_path: Path) -> None:
     model = _write(tmp_path, "openim.yaml", "secret: first-s3cret\nsecret: second-s3cret\n")
     problems = _problems(Source([model], environ={}))
-    assert problems == [f'{model}:2:1: <root>: YAML syntax error: found duplicate key "secret"']
+    assert problems == [f'{model}:2:1: YAML syntax error: found duplicate key "secret"']

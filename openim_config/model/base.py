@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, SecretStr, SerializationInfo, model_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SecretStr,
+    SerializationInfo,
+    model_serializer,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -82,6 +92,10 @@ class SecretRef(BaseModel):
     @classmethod
     def _from_yaml(cls, data: Any) -> Any:
         if isinstance(data, str):
+            if data == "":
+                raise ValueError("empty credential")
+            if "\0" in data:
+                raise ValueError("a credential cannot contain a NUL byte")
             return {"literal": data}
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             return {"literal": str(data)}
@@ -114,3 +128,56 @@ class SecretRef(BaseModel):
         if self.file is not None:
             return f"file {self.file}"
         return "literal in the model"
+
+
+# --- strings that reach scripts, units and files: only what every consumer takes as written ----
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9._@+/-]+$")
+
+
+def _normal_path(value: str, absolute: bool) -> str:
+    if not _PATH_CHARS.match(value):
+        raise ValueError(f"{value!r}: a path of letters, digits and . _ - + @ / only (no spaces, quotes, $ or %)")
+    if absolute and not value.startswith("/"):
+        raise ValueError(f"{value!r}: an absolute path (starting with /)")
+    parts = value.split("/")
+    inner = parts[1:] if value.startswith("./") else parts
+    if any(p in (".", "..") for p in inner) or "//" in value or (len(value) > 1 and value.endswith("/")):
+        raise ValueError(f"{value!r}: a normalised path (no '.', '..', '//' or trailing '/')")
+    return value
+
+
+def absolute_path(value: str) -> str:
+    return _normal_path(value, absolute=True)
+
+
+def any_path(value: str) -> str:
+    """Absolute, or relative (``./data``) to the file that names it."""
+    return _normal_path(value, absolute=False)
+
+
+AbsolutePath = Annotated[str, AfterValidator(absolute_path)]
+RelativeOrAbsolutePath = Annotated[str, AfterValidator(any_path)]
+POSIX_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
+REGISTRY = r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+TAG = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"
+PosixName = Annotated[str, Field(pattern=POSIX_NAME)]
+"""A user or group name as useradd takes it."""
+Quantity = Annotated[str, Field(pattern=QUANTITY)]
+"""A Kubernetes quantity: ``500m``, ``1.5``, ``512Mi``, ``2Gi``."""
+IMAGE_PATTERN = (
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
+ImageRef = Annotated[str, Field(pattern=IMAGE_PATTERN)]
+"""An OCI image reference: ``[registry[:port]/]name[:tag][@sha256:digest]``."""
+Registry = Annotated[str, Field(pattern=REGISTRY)]
+ImageTag = Annotated[str, Field(pattern=TAG)]
+PATTERN_HELP = {
+    POSIX_NAME: "a user or group name: lower-case letters, digits, _ and -, starting with a letter or _, at most 32",
+    QUANTITY: "a quantity such as 500m, 1.5, 512Mi or 2Gi",
+    IMAGE_PATTERN: "an image reference, [registry[:port]/]name[:tag][@sha256:digest], lower-case",
+    REGISTRY: "a registry and path such as ghcr.io/openimsdk (no scheme, no tag)",
+    TAG: "an image tag: letters, digits, . _ and -, at most 128",
+}
+"""What each pattern of the model means, for its error messages."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from openim_config.model.base import SecretRef, Strict
+from openim_config.model.base import ImageRef, SecretRef, Strict
 
 
 class EmailReceiver(Strict):
@@ -56,14 +56,14 @@ class WebFront(Strict):
     enabled: bool = False
     port: int = Field(11001, ge=1, le=65535)
     """Host port of the web client (container port 80)."""
-    image: str | None = None
+    image: ImageRef | None = None
 
 
 class AdminFront(Strict):
     enabled: bool = False
     port: int = Field(11002, ge=1, le=65535)
     """Host port of the admin console (container port 80)."""
-    image: str | None = None
+    image: ImageRef | None = None
 
 
 class Fronts(Strict):

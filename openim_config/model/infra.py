@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openim_config.model.base import SecretRef, Strict
+from openim_config.model.base import ImageRef, SecretRef, Strict
 
 Mode = Literal["bundled", "external"]
 
@@ -20,7 +20,7 @@ class _Component(Strict):
     """`bundled`: the target deploys it; `external`: it exists, reach it at `address`."""
     address: list[str] = Field(default_factory=list)
     """External only: `host:port` of every node."""
-    image: str | None = None
+    image: ImageRef | None = None
     """Image of the bundled component; default: the release line's pinned image."""
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from openim_config.model.base import SecretRef, Strict
+from openim_config.model.base import ImageRef, ImageTag, Quantity, Registry, SecretRef, Strict
 
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 
@@ -15,8 +15,8 @@ class Resources(Strict):
     """Kubernetes-style requests/limits (`cpu: 500m`, `memory: 512Mi`); Helm uses them as given,
     the binary target maps limits to systemd (`MemoryMax=`, `CPUQuota=`)."""
 
-    requests: dict[Literal["cpu", "memory"], str] = Field(default_factory=dict)
-    limits: dict[Literal["cpu", "memory"], str] = Field(default_factory=dict)
+    requests: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
+    limits: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
 
 
 class Service(Strict):
@@ -26,7 +26,7 @@ class Service(Strict):
     ports: dict[PortKind, list[Annotated[int, Field(ge=1, le=65535)]]] = Field(default_factory=dict)
     """One port per instance, per listener kind (http, ws, grpc, metrics); default:
     upstream's fixed ports, then consecutive ones."""
-    image: str | None = None
+    image: ImageRef | None = None
     """Full image reference overriding `<images.registry>/<image>:<tag>`."""
     hosts: list[str] = Field(default_factory=list)
     """Binary target: the host (`targets.binary.hosts[].name`) of each instance, one per
@@ -65,11 +65,11 @@ class Chat(Strict):
 
 
 class Images(Strict):
-    registry: str = "openim"
+    registry: Registry = "openim"
     """Registry and organisation of the OpenIM images, e.g. `ghcr.io/openimsdk`."""
-    tag: str | None = None
+    tag: ImageTag | None = None
     """Tag of the server images; default: the release line's tag."""
-    chat_tag: str | None = None
+    chat_tag: ImageTag | None = None
     """Tag of the chat images; default: the release line's chat tag."""
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
 

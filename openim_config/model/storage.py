@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openim_config.model.base import Strict
+from openim_config.model.base import RelativeOrAbsolutePath, Strict
 
 VOLUMES = ("mongodb-data", "redis-data", "kafka-data", "etcd-data", "minio-data", "openim-logs", "prometheus-data", "grafana-data")
 """Every logical volume, in a fixed order; `<infra>-data` exists only while that infra is bundled,
@@ -17,7 +17,7 @@ AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWrit
 
 
 class Volume(Strict):
-    host_path: str | None = None
+    host_path: RelativeOrAbsolutePath | None = None
     """Binary and compose: absolute path, or relative to the target's data dir;
     default: the volume's name under the data dir."""
     size: str = Field("10Gi", pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openim_config.model.base import Strict
+from openim_config.model.base import AbsolutePath, PosixName, RelativeOrAbsolutePath, Strict
 
 
 class Host(Strict):
@@ -19,19 +19,19 @@ class Host(Strict):
 class BinaryTarget(Strict):
     hosts: list[Host] = Field(default_factory=lambda: [Host(name="local", address="127.0.0.1")], min_length=1)
     """Machines of a bare-metal deployment; bundled infrastructure runs on the first."""
-    install_dir: str = "/opt/openim"
+    install_dir: AbsolutePath = "/opt/openim"
     """Binaries are expected in `<installDir>/bin`."""
-    config_dir: str = "/etc/openim"
-    log_dir: str = "/var/log/openim"
-    data_dir: str = "/var/lib/openim"
-    user: str = "openim"
-    group: str = "openim"
+    config_dir: AbsolutePath = "/etc/openim"
+    log_dir: AbsolutePath = "/var/log/openim"
+    data_dir: AbsolutePath = "/var/lib/openim"
+    user: PosixName = "openim"
+    group: PosixName = "openim"
 
 
 class ComposeTarget(Strict):
     project: str = "openim"
     """Compose project name (`name:`), a DNS-1123 label."""
-    data_dir: str = "./data"
+    data_dir: RelativeOrAbsolutePath = "./data"
     """Where bind-mounted volumes live; relative paths are relative to compose.yaml."""
     volumes: Literal["bind", "named"] = "bind"
     """`bind`: each logical volume is a directory under `dataDir` (or its `hostPath`);
