@@ -25,6 +25,7 @@ from openim_config.targets.infra_compose import (
     infra_env_files,
     infra_services,
     label_inputs,
+    literal_environment,
     monitoring_services,
     pull_policy,
 )
@@ -174,6 +175,7 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
         services.update(monitoring_services(plan, target.data_dir, config_root, host_network=True))
     hand_over_data(plan, services, target.data_dir)
     pull_policy(plan, services)
+    literal_environment(services)
     label_inputs(services, {f"/{a.path}": a.content for a in artifacts if not a.secret})
     if services:
         compose = {"name": "openim-infra", "services": services, "networks": {"openim": {"name": "openim-infra-net"}}}

@@ -27,6 +27,7 @@ from openim_config.targets.infra_compose import (
     infra_env_files,
     infra_services,
     label_inputs,
+    literal_environment,
     monitoring_services,
     pull_policy,
     volume_source,
@@ -82,6 +83,7 @@ def render(plan: Plan) -> list[Artifact]:
         artifacts += _monitoring(plan, services)
     hand_over_data(plan, services, data_dir(plan))
     pull_policy(plan, services)
+    literal_environment(services)
     label_inputs(services, {f"./{a.path}": a.content for a in artifacts if not a.secret})
     compose: dict[str, Any] = {"name": target.project, "services": services, "networks": {"openim": {"name": f"{target.project}-net"}}}
     if data_dir(plan) is None:

@@ -60,6 +60,7 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
                 "MONGO_INITDB_DATABASE": mongo.database,
                 "MONGO_OPENIM_USERNAME": mongo.username,
                 "MONGO_INITDB_ROOT_USERNAME": mongo.root_username,
+                "MONGO_AUTH_SOURCE": mongo.auth_source or mongo.database,
                 "WIRED_TIGER_CACHE_GB": "1",
             },
             env_file=["secrets/mongodb.env"],
@@ -68,8 +69,9 @@ def infra_services(plan: Plan, data_dir: str | None, publish: bool) -> dict[str,
             healthcheck=_healthcheck(
                 [
                     "CMD-SHELL",
+                    # Values reach the shell as variables, never as text of the command.
                     'mongosh -u "$$MONGO_OPENIM_USERNAME" -p "$$MONGO_OPENIM_PASSWORD" --authenticationDatabase '
-                    f'"{mongo.auth_source or mongo.database}" --quiet --eval "db.runCommand({{ping: 1}}).ok" | grep -q 1',
+                    '"$$MONGO_AUTH_SOURCE" --quiet --eval "db.runCommand({ping: 1}).ok" | grep -q 1',
                 ]
             ),
         )
@@ -302,6 +304,16 @@ def pull_policy(plan: Plan, services: dict[str, dict[str, Any]]) -> None:
     if plan.model.images.pull_policy != "IfNotPresent":
         for svc in services.values():
             svc["pull_policy"] = PULL_POLICY[plan.model.images.pull_policy]
+
+
+def literal_environment(services: dict[str, dict[str, Any]]) -> None:
+    """Every environment value reaches the container as written: Compose would expand a `$`
+    in it (``$HOME``, ``${X}``), so each is doubled. (Scripts in commands say ``$$`` where they
+    mean their own shell's variables.)"""
+    for svc in services.values():
+        env = svc.get("environment")
+        if isinstance(env, dict):
+            svc["environment"] = {k: compose_text(v) if isinstance(v, str) else v for k, v in env.items()}
 
 
 def compose_text(text: str) -> str:

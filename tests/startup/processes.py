@@ -113,13 +113,14 @@ def compose_processes(plan: Plan, out: Path) -> list[Process]:
             if volume["type"] == "bind":
                 files.update(_read_tree(Path(volume["source"]), volume["target"]))
             dirs.add(volume["target"])
-        env = {**contract.env, **{k: v for k, v in (svc.get("environment") or {}).items() if v is not None}}
+        # `docker-compose config` keeps Compose's `$$` escapes; the container gets one `$`.
+        env = {**contract.env, **{k: v.replace("$$", "$") for k, v in (svc.get("environment") or {}).items() if v is not None}}
         procs.append(
             Process(
                 target="compose",
                 name=name,
                 binary=binary,
-                argv=(*(entrypoint if entrypoint is not None else contract.entrypoint), *command),
+                argv=tuple(a.replace("$$", "$") for a in (*(entrypoint if entrypoint is not None else contract.entrypoint), *command)),
                 cwd=svc.get("working_dir") or contract.workdir,
                 env=env,
                 files=files,

@@ -8,15 +8,15 @@ Shared named templates of the OpenIM chart. Shipped as-is by openim-gen (not Jin
 
 {{/* Labels that never change for a component: the selector. Call with (dict "root" $ "component" "openim-api"). */}}
 {{- define "openim.selectorLabels" -}}
-app.kubernetes.io/name: {{ .root.Chart.Name }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
-app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/name: {{ .root.Chart.Name | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
 {{- end -}}
 
 {{- define "openim.labels" -}}
 {{ include "openim.selectorLabels" . }}
 app.kubernetes.io/part-of: openim
-app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service | quote }}
 helm.sh/chart: {{ include "openim.chart" .root }}
 {{- end -}}
 
@@ -56,11 +56,11 @@ helm.sh/chart: {{ include "openim.chart" .root }}
 {{/* env entries reading credentials from the Secret: (dict "root" $ "env" {VARIABLE: secretId}). */}}
 {{- define "openim.secretEnv" -}}
 {{- range $variable, $id := .env }}
-- name: {{ $variable }}
+- name: {{ $variable | quote }}
   valueFrom:
     secretKeyRef:
       name: {{ include "openim.secretName" $.root }}
-      key: {{ $id }}
+      key: {{ $id | quote }}
 {{- end }}
 {{- end -}}
 
@@ -119,11 +119,11 @@ volumeClaimTemplates:
       accessModes:
         {{- toYaml .persistence.accessModes | nindent 8 }}
       {{- with .persistence.storageClass }}
-      storageClassName: {{ . }}
+      storageClassName: {{ . | quote }}
       {{- end }}
       resources:
         requests:
-          storage: {{ .persistence.size }}
+          storage: {{ .persistence.size | quote }}
 {{- end }}
 {{- end -}}
 

@@ -25,7 +25,7 @@ Kubernetes resolver dials.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ $svc.name }}
+  name: {{ $svc.name | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
 spec:
@@ -58,9 +58,9 @@ spec:
         seccompProfile:
           type: RuntimeDefault
       containers:
-        - name: {{ $svc.name }}
-          image: {{ $svc.image }}
-          imagePullPolicy: {{ $root.Values.imagePullPolicy }}
+        - name: {{ $svc.name | quote }}
+          image: {{ $svc.image | quote }}
+          imagePullPolicy: {{ $root.Values.imagePullPolicy | quote }}
           {{- with $svc.command }}
           command:
             {{- toYaml . | nindent 12 }}
@@ -68,12 +68,12 @@ spec:
           args: ["-i", "0", "-c", {{ $configDir | quote }}]
           env:
             - name: CONFIG_PATH
-              value: {{ $configDir }}
+              value: {{ $configDir | quote }}
             {{- include "openim.secretEnv" (dict "root" $root "env" ($svc.secretEnv | default dict)) | trim | nindent 12 }}
           {{- if $kinds }}
           ports:
             {{- range $kind := $kinds }}
-            - name: {{ $kind }}
+            - name: {{ $kind | quote }}
               containerPort: {{ int (index $svc.ports $kind) }}
               protocol: TCP
             {{- end }}
@@ -100,10 +100,10 @@ spec:
               drop: [ALL]
           volumeMounts:
             - name: config
-              mountPath: {{ $configDir }}
+              mountPath: {{ $configDir | quote }}
               readOnly: true
             - name: logs
-              mountPath: {{ $svc.logDir }}
+              mountPath: {{ $svc.logDir | quote }}
             - name: tmp
               mountPath: /tmp
       volumes:
@@ -113,8 +113,8 @@ spec:
             # Only the files its command loads.
             items:
               {{- range $file := $svc.files }}
-              - key: {{ $file }}
-                path: {{ $file }}
+              - key: {{ $file | quote }}
+                path: {{ $file | quote }}
               {{- end }}
         - name: logs
           emptyDir: {}
@@ -125,18 +125,18 @@ spec:
 apiVersion: v1
 kind: Service
 metadata:
-  name: {{ $svc.serviceName }}
+  name: {{ $svc.serviceName | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
 spec:
-  type: {{ $svc.serviceType | default "ClusterIP" }}
+  type: {{ $svc.serviceType | default "ClusterIP" | quote }}
   selector:
     {{- include "openim.selectorLabels" $labels | nindent 4 }}
   ports:
     {{- range $kind := $kinds }}
-    - name: {{ $kind }}
+    - name: {{ $kind | quote }}
       port: {{ int (index $svc.ports $kind) }}
-      targetPort: {{ $kind }}
+      targetPort: {{ $kind | quote }}
       protocol: TCP
       {{- if eq $kind "grpc" }}
       appProtocol: grpc
