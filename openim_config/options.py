@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -21,9 +22,22 @@ def set_option(help_text: str = SET_HELP) -> Callable[[F], F]:
     return click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=help_text)
 
 
+DEFAULT_MODEL = Path("openim.yaml")
+
+
 def model_inputs(func: F) -> F:
-    """``-f FILE``... and ``--set K=V``...: the model of one run."""
-    func = set_option()(func)
+    """``-f FILE``... and ``--set K=V``...: the model of one run. With no ``-f``, the
+    ``openim.yaml`` of the working directory when there is one (and it is said), else the
+    built-in default model."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("files") and DEFAULT_MODEL.is_file():
+            click.echo(f"using ./{DEFAULT_MODEL} (no -f given)", err=True)
+            kwargs["files"] = (DEFAULT_MODEL,)
+        return func(*args, **kwargs)
+
+    decorated = set_option()(cast(F, wrapper))
     return click.option(
         "-f",
         "--file",
@@ -31,7 +45,7 @@ def model_inputs(func: F) -> F:
         multiple=True,
         type=click.Path(path_type=Path, dir_okay=False),
         help=f"Model file (openim.yaml); repeatable, later files win. Environment: {ENV_PREFIX}<KEY>__<KEY>=VALUE.",
-    )(func)
+    )(decorated)
 
 
 def target_option(help_text: str) -> Callable[[F], F]:

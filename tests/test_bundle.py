@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tarfile
 import tracemalloc
 from pathlib import Path
@@ -223,7 +224,12 @@ def test_no_credential_in_the_bundle_unless_asked(tmp_path: Path) -> None:
     assert "deploy/compose/secrets/redis.env" in manifest["secrets"]["required"]
     assert "deploy/helm/secrets.values.yaml" in manifest["secrets"]["required"]
 
-    asked = make(plan, tmp_path / "asked.tar.gz", include_secrets=True)
+    old = os.umask(0o022)
+    try:
+        asked = make(plan, tmp_path / "asked.tar.gz", include_secrets=True)
+    finally:
+        os.umask(old)
+    assert asked.stat().st_mode & 0o777 == 0o600, "an archive holding credentials is born private"
     everything = _all_bytes(asked)
     assert [rel for rel, data in everything.items() if b"LEAK-" in data] == [SECRETS_FILE]
     info = {m.name.split("/", 1)[-1]: m for m, _ in members(asked).values()}

@@ -145,3 +145,10 @@ def test_build_warns_about_settings_that_only_work_locally(tmp_path: Path) -> No
         "build", "-t", "compose", "--set", "publicHost=im.example.com", "--set", "secret.env=S", "-o", "out", cwd=tmp_path, env={"S": "x"}
     )
     assert "warning: publicHost" not in quiet.stderr and "secret," not in quiet.stderr
+
+
+def test_without_f_the_working_directory_model_is_used_and_said(tmp_path: Path) -> None:
+    (tmp_path / "openim.yaml").write_text("publicHost: im.example.com\n")
+    proc = run("build", "-t", "compose", "-o", "out", cwd=tmp_path)
+    assert proc.returncode == 0 and "using ./openim.yaml (no -f given)" in proc.stderr
+    assert "im.example.com" in (tmp_path / "out/compose/config/openim-rpc-third/minio.yml").read_text()

@@ -208,3 +208,16 @@ def test_following_the_readme_commits_no_credential(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(tmp_path), "add", "-f", leaked], check=True)
     proc = run("check", "-f", str(model), "-o", "deploy", cwd=tmp_path)
     assert proc.returncode == 1 and f"credential file tracked by git: {leaked}" in proc.stdout
+
+
+def test_check_never_follows_a_committed_link(tmp_path: Path) -> None:
+    """A pull request replacing a generated file by a link to the job's environment: named as
+    drift, never read or printed."""
+    assert run("build", "-t", "compose", "-o", "deploy", cwd=tmp_path).returncode == 0
+    target = tmp_path / "deploy/compose/compose.yaml"
+    target.unlink()
+    target.symlink_to("/proc/self/environ")
+    proc = run("check", "-t", "compose", "-o", "deploy", cwd=tmp_path, env={"CI_TOKEN": "do-not-print-me"})
+    assert proc.returncode == 1
+    assert "unread: compose/compose.yaml" in proc.stdout and "a symbolic link; not read" in proc.stdout
+    assert "do-not-print-me" not in proc.stdout + proc.stderr

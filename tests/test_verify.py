@@ -93,9 +93,22 @@ def test_without_a_helm_engine_helm_is_said_to_be_unverified(
 ) -> None:
     monkeypatch.setitem(sys.modules, "helm_python", None)  # import fails as if not installed
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert main(["verify", "-o", str(built["default"]), "-q"]) == 0
-    out = capsys.readouterr().out
-    assert "helm: NOT VERIFIED: no Helm engine is installed" in out
+    assert main(["verify", "-o", str(built["default"]), "-q"]) == 1, "unverified is not agreement"
+    captured = capsys.readouterr()
+    assert "helm: NOT VERIFIED: no Helm engine is installed" in captured.out
+    assert "the helm target was NOT VERIFIED" in captured.err
+    assert main(["verify", "-o", str(built["default"]), "-q", "--allow-unverified"]) == 0
+
+
+def test_verify_never_follows_a_link(built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request replacing compose.yaml by a link to the job's environment prints nothing of it."""
+    out = copy_case(built["default"], tmp_path / "deploy")
+    (out / "compose/compose.yaml").unlink()
+    (out / "compose/compose.yaml").symlink_to("/proc/self/environ")
+    assert main(["verify", "-o", str(out), "-q"]) == 2
+    captured = capsys.readouterr()
+    assert "compose/compose.yaml: a symbolic link: not followed" in captured.err
+    assert "PATH=" not in captured.out + captured.err
 
 
 def test_a_helm_executable_is_used_when_the_sdk_is_not_installed(

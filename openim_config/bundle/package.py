@@ -209,4 +209,5 @@ def _manifest(
 
 
 def write_bundle(bundle: Bundle, dest: Path, progress: bool = False) -> None:
-    write_tar_gz(dest, bundle.entries, mtime=epoch(), progress=progress)
+    private = any(e.path.endswith(SECRETS_FILE) for e in bundle.entries)
+    write_tar_gz(dest, bundle.entries, mtime=epoch(), progress=progress, private=private)

@@ -121,14 +121,17 @@ def write_tar(out: IO[bytes], entries: Sequence[Entry], *, mtime: int, directori
                 bar.close()
 
 
-def write_tar_gz(dest: Path, entries: Sequence[Entry], *, mtime: int, directories: bool = True, progress: bool = False) -> None:
-    """Write atomically: a temporary file beside ``dest``, renamed once complete."""
+def write_tar_gz(
+    dest: Path, entries: Sequence[Entry], *, mtime: int, directories: bool = True, progress: bool = False, private: bool = False
+) -> None:
+    """Write atomically: a temporary file beside ``dest``, renamed once complete; ``private``
+    (it holds credentials): 0600 whatever the umask, else 0644."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as gz:
             write_tar(gz, entries, mtime=mtime, directories=directories, progress=progress)  # type: ignore[arg-type]
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600 if private else 0o644)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

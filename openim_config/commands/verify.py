@@ -29,14 +29,20 @@ def _echo(line: str = "", *, err: bool = False, fg: str | None = None) -> None:
 @click.command("verify")
 @output_dir_option("The directory `build` wrote: OUTPUT/binary, OUTPUT/compose and OUTPUT/helm.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the disagreements, not the parity table.")
-def verify(output: Path, quiet: bool) -> None:
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Exit 0 even when the chart could not be rendered (no Helm engine installed); it is still said.",
+)
+def verify(output: Path, quiet: bool, allow_unverified: bool) -> None:
     """Read the built targets back and check they state the same facts.
 
     Per service: image, instances, every port, the config files it loads, the infrastructure
     they point it at and the credentials it gets; per bundled component: image, volumes;
     per config file: its data. Documented target differences (addresses, discovery, logs,
     one port per listener in Kubernetes) are normalised by the rules printed below the table.
-    Exit 0 when all agree, 1 naming each disagreement, 2 when OUTPUT lacks a target.
+    Exit 0 when all agree, 1 naming each disagreement (or when the chart could not be
+    rendered, unless --allow-unverified), 2 when OUTPUT lacks a target.
     """
     report = verify_targets(output)
     _echo(f"openim-gen verify: {output} ({', '.join(report.targets)})")
@@ -51,6 +57,11 @@ def verify(output: Path, quiet: bool) -> None:
             _echo(line)
     if report.agree:
         compared = sum(1 for r in report.rows if r.compared)
+        if report.unverified:
+            _echo(f"the helm target was NOT VERIFIED (no Helm engine); the other targets agree on {compared} facts", err=True)
+            if not allow_unverified:
+                sys.exit(EXIT_DIFFERS)
+            return
         _echo(f"ok: the {len(report.targets)} targets agree on {compared} facts")
         return
     _echo()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,12 +24,26 @@ from openim_config.errors import UserError
 __all__ = ["catalog_for", "digest", "env_file", "get", "load_yaml", "secret_ids"]
 
 
+READ_LIMIT = 16 * 1024 * 1024
+"""``verify`` reads no file larger than this (16 MiB), as ``check``."""
+
+
 def load_yaml(path: Path) -> Any:
-    """One YAML (or JSON) document as plain data (shared: never mutate it)."""
+    """One YAML (or JSON) document as plain data (shared: never mutate it). A link, a device
+    or a huge file is refused unread: a committed link to /proc/self/environ stays closed."""
     try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            raise UserError(f"{path}: a symbolic link: not followed")
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{path}: not a regular file: not read")
+        if info.st_size > READ_LIMIT:
+            raise UserError(f"{path}: larger than {READ_LIMIT // (1024 * 1024)} MiB: not read")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
     try:
         if path.suffix == ".json":
             return json.loads(text)
