@@ -91,6 +91,10 @@ def load(source: Source) -> tuple[OpenIM, Provenance]:
     except ValidationError as exc:
         for err in exc.errors(include_input=False, include_url=False):
             loc = tuple(err["loc"])
+            if loc[-1:] == ("[key]",):  # pydantic's marker for a mapping's key in error
+                loc = loc[:-1]
+                problems.append(prov.problem(loc, "the key is " + _message(err, loc)))
+                continue
             problems.append(prov.problem(loc, _message(err, loc)))
     if problems or model is None:
         raise ModelError(problems, _lenient(data, problems), prov)

@@ -32,6 +32,18 @@ class Case:
 
 CASES = [
     Case(
+        "kubernetes-names",
+        {
+            "m.yaml": "targets:\n  helm:\n    ingress:\n      host: Im_Example.com\n      tlsSecret: my secret\n    serviceMonitor:\n      labels:\n        'bad key!': x\n"
+        },
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:4:7: targets.helm.ingress.host: not a lower-case host name such as im.example.com (a leading *. allowed)",
+            "error: m.yaml:5:7: targets.helm.ingress.tlsSecret: not a Kubernetes object name: lower-case letters, digits, '-' and '.', at most 253",
+            "error: m.yaml:8:9: targets.helm.serviceMonitor.labels.bad key!: the key is not a label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' and '.'",
+        ],
+    ),
+    Case(
         "syntax-unclosed",
         {"m.yaml": "services: [1,\n"},
         ["-f", "m.yaml"],

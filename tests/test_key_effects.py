@@ -19,6 +19,7 @@ import pytest
 
 from openim_config import build
 from openim_config.model import OpenIM
+from openim_config.model.keys import dereference, mapping_values, model_schema
 from openim_config.plan import build_plan
 
 ALL = frozenset({"binary", "compose", "helm"})
@@ -208,32 +209,18 @@ DICT_KEYS = {
 """A representative key where the model holds a free-form mapping."""
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    return OpenIM.model_json_schema(by_alias=True)
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = _schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    return node
-
-
 def model_keys(node: dict[str, Any] | None = None, path: tuple[str, ...] = ()) -> Iterator[str]:
     """Every leaf key of the model (``<key>`` where a mapping takes any name)."""
-    node = _resolve(node if node is not None else _schema())
+    node = dereference(node if node is not None else model_schema())
     if node.get("title") != "Secret":
-        objects = [
-            _resolve(v)
-            for v in node.get("anyOf", [])
-            if "properties" in _resolve(v) or isinstance(_resolve(v).get("additionalProperties"), dict)
-        ]
+        variants = [dereference(v) for v in node.get("anyOf", [])]
+        objects = [v for v in variants if "properties" in v or mapping_values(v) is not None]
         node = objects[0] if objects else node
     if "properties" in node and node.get("title") != "Secret":
         for key, child in node["properties"].items():
             yield from model_keys(child, (*path, key))
-    elif isinstance(node.get("additionalProperties"), dict) and node.get("title") != "Secret":
-        yield from model_keys(node["additionalProperties"], (*path, "<key>"))
+    elif (values := mapping_values(node)) is not None and node.get("title") != "Secret":
+        yield from model_keys(values, (*path, "<key>"))
     else:
         yield ".".join(path)
 

@@ -172,6 +172,17 @@ IMAGE_PATTERN = (
 ImageRef = Annotated[str, Field(pattern=IMAGE_PATTERN)]
 """An OCI image reference: ``[registry[:port]/]name[:tag][@sha256:digest]``."""
 Registry = Annotated[str, Field(pattern=REGISTRY)]
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+K8sName = Annotated[str, Field(pattern=K8S_NAME, max_length=253)]
+"""The name of a Kubernetes object (a DNS-1123 subdomain): a Secret, a StorageClass, a claim."""
+INGRESS_HOST = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+IngressHost = Annotated[str, Field(pattern=INGRESS_HOST, max_length=253)]
+"""An Ingress rule's host: a lower-case DNS name, optionally a leading ``*.`` wildcard."""
+# No look-arounds: Helm checks values.schema.json with Go's regexp, pydantic with Rust's.
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+LabelKey = Annotated[str, Field(pattern=LABEL_KEY, max_length=317)]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE)]
 ImageTag = Annotated[str, Field(pattern=TAG)]
 PATTERN_HELP = {
     POSIX_NAME: "a user or group name: lower-case letters, digits, _ and -, starting with a letter or _, at most 32",
@@ -179,5 +190,9 @@ PATTERN_HELP = {
     IMAGE_PATTERN: "an image reference, [registry[:port]/]name[:tag][@sha256:digest], lower-case",
     REGISTRY: "a registry and path such as ghcr.io/openimsdk (no scheme, no tag)",
     TAG: "an image tag: letters, digits, . _ and -, at most 128",
+    K8S_NAME: "a Kubernetes object name: lower-case letters, digits, '-' and '.', at most 253",
+    INGRESS_HOST: "a lower-case host name such as im.example.com (a leading *. allowed)",
+    LABEL_KEY: "a label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' and '.'",
+    LABEL_VALUE: "a label value: at most 63 letters, digits, '-', '_' and '.', starting and ending alphanumeric",
 }
 """What each pattern of the model means, for its error messages."""

@@ -10,17 +10,33 @@ from openim_config.errors import Path as KeyPath
 
 
 @cache
-def _schema() -> dict[str, Any]:
+def model_schema() -> dict[str, Any]:
+    """The model's JSON schema, by the keys a user writes."""
     from openim_config.model import OpenIM
 
     return OpenIM.model_json_schema(by_alias=True)
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+def dereference(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its ``$ref`` followed."""
     while "$ref" in node:
-        node = _schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        node = model_schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def mapping_values(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a free-form mapping's values (``additionalProperties``, or the one
+    ``patternProperties`` entry pydantic writes for constrained keys); None: not a mapping."""
+    if isinstance(node.get("additionalProperties"), dict):
+        return node["additionalProperties"]  # type: ignore[no-any-return]
+    patterns = list(node.get("patternProperties", {}).values())
+    return patterns[0] if len(patterns) == 1 else None
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    node = dereference(node)
     for variant in node.get("anyOf", []):
-        if "properties" in variant or "$ref" in variant or "additionalProperties" in variant:
+        if "properties" in variant or "$ref" in variant or mapping_values(variant) is not None:
             return _resolve(variant)
     return node
 
@@ -39,13 +55,13 @@ def _dict_keys(path: KeyPath) -> list[str]:
 
 
 def known_keys(path: KeyPath) -> list[str]:
-    node = _resolve(_schema())
+    node = _resolve(model_schema())
     for depth, part in enumerate(path):
         props = node.get("properties", {})
         if part in props:
             node = _resolve(props[part])
-        elif isinstance(node.get("additionalProperties"), dict) and str(part) in _dict_keys(path[:depth]):
-            node = _resolve(node["additionalProperties"])
+        elif (values := mapping_values(node)) is not None and str(part) in _dict_keys(path[:depth]):
+            node = _resolve(values)
         else:
             return []
     return list(node.get("properties", {})) + _dict_keys(path)

@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from openim_config.model.base import AbsolutePath, PosixName, RelativeOrAbsolutePath, Strict
+from openim_config.model.base import (
+    AbsolutePath,
+    IngressHost,
+    K8sName,
+    LabelKey,
+    LabelValue,
+    PosixName,
+    RelativeOrAbsolutePath,
+    Strict,
+)
 
 
 class Host(Strict):
@@ -43,10 +52,10 @@ class Ingress(Strict):
     """One Ingress host for the client-facing listeners: the API at `/api`, the gateway's
     websocket at `/msg_gateway`, and with chat the chat and admin APIs at `/chat` and
     `/complete_admin`."""
-    host: str = "openim.example.com"
-    class_name: str = "nginx"
-    """Ingress class; with `nginx` the chart adds the rewrite and websocket-timeout annotations."""
-    tls_secret: str | None = None
+    host: IngressHost = "openim.example.com"
+    class_name: K8sName | Literal[""] = "nginx"
+    """Ingress class, empty for the cluster's default; with `nginx` the chart adds the rewrite and websocket-timeout annotations."""
+    tls_secret: K8sName | None = None
     """A `kubernetes.io/tls` Secret for `host`; set, the Ingress serves HTTPS."""
     minio_path: str = Field("/im-minio-api", pattern=r"^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
     """Path the bundled MinIO is routed at when `infra.minio.externalAddress` is not set;
@@ -66,7 +75,7 @@ class ServiceMonitor(Strict):
     """One Prometheus-operator ServiceMonitor per service with a metrics port (needs the
     `monitoring.coreos.com` CRDs)."""
     interval: str = Field("30s", pattern=r"^[0-9]+(ms|s|m|h)$")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Labels your Prometheus selects ServiceMonitors by, e.g. `release: kube-prometheus-stack`."""
 
 
@@ -75,7 +84,7 @@ class HelmTarget(Strict):
     """The 3.8 line's Kubernetes discovery looks services up in `default` (FACTS 2.3)."""
     release: str = "openim"
     chart_name: str = "openim"
-    storage_class: str | None = None
+    storage_class: K8sName | None = None
     ingress: Ingress = Field(default_factory=Ingress)
     external_services: bool = True
     """External infrastructure gets an in-cluster Service (`<component>`, or `<component>-<i>`

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openim_config.catalog import PortKind
-from openim_config.model import Service
+from openim_config.model import Service, base
 from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
@@ -63,7 +63,7 @@ PORT_DOCS: dict[str, str] = {
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
 STRING = {"type": "string"}
 BOOL = {"type": "boolean"}
-QUANTITY = {"type": ["string", "number"], "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"}
+QUANTITY = {"type": ["string", "number"], "pattern": base.QUANTITY}
 RESOURCES = {
     "type": "object",
     "properties": {
@@ -75,7 +75,14 @@ RESOURCES = {
 PEERS = {"type": "array", "items": {"type": "object"}}
 """NetworkPolicyPeer objects, as Kubernetes takes them (the API server checks their fields)."""
 MODES = {"enum": ["preferred", "required", "none"]}
-HOST = {"type": "string", "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"}
+HOST = {"type": "string", "pattern": base.INGRESS_HOST}
+OBJECT_NAME = {"type": "string", "pattern": f"^$|{base.K8S_NAME}"}
+"""A Kubernetes object's name, or empty for none (the cluster's default)."""
+LABEL_SET = {
+    "type": "object",
+    "propertyNames": {"pattern": base.LABEL_KEY},
+    "additionalProperties": {"type": "string", "pattern": base.LABEL_VALUE},
+}
 LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
@@ -141,7 +148,9 @@ def build(plan: Plan) -> Block:
             {
                 "enabled": Value("Create them.", monitor.enabled, BOOL),
                 "interval": Value("Scrape interval.", monitor.interval, {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-                "labels": Value("Extra labels your Prometheus selects ServiceMonitors (and the rules) by.", dict(monitor.labels), LABELS),
+                "labels": Value(
+                    "Extra labels your Prometheus selects ServiceMonitors (and the rules) by.", dict(monitor.labels), LABEL_SET
+                ),
                 "alertRules": Value(
                     "Alert rule groups, as a PrometheusRule (the binary and compose targets' instance-down-rules.yml).",
                     ALERT_RULES["groups"],
@@ -242,13 +251,13 @@ def _persistence(plan: Plan, name: str) -> Block:
             "size": Value(
                 "Requested capacity.", volume.size, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"}
             ),
-            "storageClass": Value("Storage class; empty: the cluster's default.", volume.storage_class or "", STRING),
+            "storageClass": Value("Storage class; empty: the cluster's default.", volume.storage_class or "", OBJECT_NAME),
             "accessModes": Value(
                 "Access modes.",
                 list(volume.access_modes),
                 {"type": "array", "minItems": 1, "items": {"enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}},
             ),
-            "existingClaim": Value("A PVC to use instead of creating one.", volume.existing_claim or "", STRING),
+            "existingClaim": Value("A PVC to use instead of creating one.", volume.existing_claim or "", OBJECT_NAME),
         },
     )
 
@@ -344,9 +353,11 @@ def _ingress(plan: Plan) -> Block:
         "One host for the client-facing listeners.",
         {
             "enabled": Value("Create the Ingress.", ingress.enabled, BOOL),
-            "className": Value("Ingress class; empty: the cluster's default.", ingress.class_name, STRING),
+            "className": Value("Ingress class; empty: the cluster's default.", ingress.class_name, OBJECT_NAME),
             "host": Value("Host name clients use.", ingress.host, HOST),
-            "tlsSecret": Value("kubernetes.io/tls Secret for the host; set, the Ingress serves HTTPS.", ingress.tls_secret or "", STRING),
+            "tlsSecret": Value(
+                "kubernetes.io/tls Secret for the host; set, the Ingress serves HTTPS.", ingress.tls_secret or "", OBJECT_NAME
+            ),
             "annotations": Value("Annotations (nginx: regex paths rewritten to the service's own routes).", dict(annotations), LABELS),
             "paths": Value("Path -> a service's listener (values key of the service, port name).", paths, path_schema),
             "minio": Block(
