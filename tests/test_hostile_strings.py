@@ -8,7 +8,10 @@ reaches every artifact exactly, as data:
 - Helm: the chart renders with Helm's engine, every object valid for Kubernetes, none of
   them injected (the payload's `kind: Pod` never becomes an object), and the value comes back
   unchanged;
-- scripts: `sh -n` and shellcheck pass; systemd units: `systemd-analyze verify` passes.
+- scripts: shellcheck passes, and `install.sh status` (its read-only command) runs to the end
+  with an `id` that would record being called: a `$(id)` or `` `id` `` in the value never runs;
+- systemd units: no unit carries the value (units name files, the files carry the values) and
+  none gains a directive (`systemd-analyze verify` runs over them in test_consumers).
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def _check(plan: Plan, root: Path, payload: str) -> list[str]:
     scripts = [p for p in root.rglob("*.sh")]
     if scripts:
         c.shellcheck(scripts)
+    problems += _run_status(root)
     units = sorted(root.glob("binary/*/etc/systemd/system/*.service"))
     for unit in units:
         text = unit.read_text()
@@ -109,6 +113,27 @@ def _check(plan: Plan, root: Path, payload: str) -> list[str]:
             problems.append(f"{unit.name}: the value is in a unit's text")
     if not (compose_hit or helm_hit or _any_file(root, payload)):
         problems.append("accepted, but the value reached no artifact")
+    return problems
+
+
+def _run_status(root: Path) -> list[str]:
+    """``install.sh status`` of every host, with ``id`` and ``systemctl`` that record their calls."""
+    import subprocess
+
+    fakes = root / "fakes"
+    fakes.mkdir()
+    for name in ("id", "systemctl"):
+        (fakes / name).write_text(f'#!/bin/sh\necho "{name} $*" >> "{fakes}/calls"\necho inactive\n')
+        (fakes / name).chmod(0o755)
+    problems = []
+    for script in sorted(root.glob("binary/*/install.sh")):
+        env = {"PATH": f"{fakes}:/usr/bin:/bin", "OPENIM_ROOT": str(root / "host")}
+        proc = subprocess.run(["sh", str(script), "status"], env=env, capture_output=True, text=True, timeout=60, check=False)
+        calls = (fakes / "calls").read_text().splitlines() if (fakes / "calls").exists() else []
+        if proc.returncode != 0:
+            problems.append(f"{script.parent.name}/install.sh status exited {proc.returncode}: {proc.stderr.strip()}")
+        if any(not call.startswith("systemctl is-active ") for call in calls) or not calls:
+            problems.append(f"{script.parent.name}/install.sh status ran {calls!r}")
     return problems
 
 
