@@ -1,3 +1,3 @@
-from openim_config.cli import entry
+from openim_config.launcher import entry
 
 entry()

@@ -8,7 +8,6 @@ from openim_config.artifacts import Artifact, gitignore
 from openim_config.errors import UserError
 from openim_config.loader import ModelError, Source, load
 from openim_config.plan import Plan, build_plan, domain_problems
-from openim_config.targets import TARGETS
 
 __all__ = ["notes", "plan_for", "render"]
 
@@ -25,6 +24,8 @@ def plan_for(source: Source) -> Plan:
 
 
 def render(plan: Plan, targets: Sequence[str]) -> dict[str, list[Artifact]]:
+    from openim_config.targets import TARGETS  # the templates and serializers: only to render
+
     out = {}
     for name in targets:
         artifacts = list(TARGETS[name].render(plan))
@@ -34,4 +35,6 @@ def render(plan: Plan, targets: Sequence[str]) -> dict[str, list[Artifact]]:
 
 def notes(plan: Plan, targets: Sequence[str]) -> list[str]:
     """``<target>: <what it does instead>`` for the chosen targets."""
+    from openim_config.targets import TARGETS
+
     return [f"{name}: {note}" for name in targets for note in TARGETS[name].notes(plan)]

@@ -26,13 +26,13 @@ from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, S
 from openim_config.errors import Location, Problem, UserError
 from openim_config.errors import Path as KeyPath
 from openim_config.model import OpenIM
+from openim_config.names import ENV_PREFIX
 
 __all__ = ["ENV_PREFIX", "Provenance", "Source", "load", "parse_set"]
 
-ENV_PREFIX = "OPENIM_GEN_"
-"""``OPENIM_GEN_<KEY>__<KEY>...=value``: keys separated by ``__``, each matched ignoring case,
-``-`` and ``_`` (so ``PUBLIC_HOST`` is ``publicHost``, ``OPENIM_PUSH`` is ``openim-push``); e.g.
-``OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES=4``. Values are typed like ``--set``."""
+# ``OPENIM_GEN_<KEY>__<KEY>...=value``: keys separated by ``__``, each matched ignoring case,
+# ``-`` and ``_`` (so ``PUBLIC_HOST`` is ``publicHost``, ``OPENIM_PUSH`` is ``openim-push``); e.g.
+# ``OPENIM_GEN_SERVICES__OPENIM_PUSH__INSTANCES=4``. Values are typed like ``--set``.
 
 DEFAULTS = Location("<defaults>")
 

@@ -9,8 +9,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from openim_config.loader import ENV_PREFIX
-from openim_config.targets import TARGETS
+from openim_config.names import ENV_PREFIX, TARGET_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +48,7 @@ def model_inputs(func: F) -> F:
 
 
 def target_option(help_text: str) -> Callable[[F], F]:
-    return click.option("-t", "--target", type=click.Choice([*TARGETS, "all"]), default="all", show_default=True, help=help_text)
+    return click.option("-t", "--target", type=click.Choice([*TARGET_NAMES, "all"]), default="all", show_default=True, help=help_text)
 
 
 def output_dir_option(help_text: str) -> Callable[[F], F]:
@@ -65,4 +64,4 @@ def output_dir_option(help_text: str) -> Callable[[F], F]:
 
 
 def selected_targets(target: str) -> list[str]:
-    return list(TARGETS) if target == "all" else [target]
+    return list(TARGET_NAMES) if target == "all" else [target]

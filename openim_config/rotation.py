@@ -61,7 +61,7 @@ def changed_first_start_credentials(out_dir: Path, plan: Plan, targets: list[str
                 if before.get(sid) not in (None, now[sid]):
                     root = plan.model.infra.mongodb.root_username
                     notes.append(f"{target}: {plan.secrets[sid].path} changed. " + step.format(exec=_exec(plan, target), root=root))
-        if state.parent.is_dir():
+        if state.parent.is_dir() and now != before:  # unchanged: not touched
             fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
             with os.fdopen(fd, "w") as fh:
                 json.dump(now, fh, sort_keys=True)

@@ -38,7 +38,7 @@ from types import FrameType
 from openim_config.artifacts import Artifact
 from openim_config.errors import Location, Problem, UserError
 
-__all__ = ["CONTROL_DIR", "MANIFEST", "owned_files", "write"]
+__all__ = ["CONTROL_DIR", "MANIFEST", "owned_files", "write", "write_many"]
 
 CONTROL_DIR = ".openim-gen"
 MANIFEST = f"{CONTROL_DIR}/manifest.json"
@@ -175,6 +175,17 @@ def _manifest(plan: _Plan) -> tuple[bytes, bytes]:
     return (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode(), (json.dumps(secrets, indent=1, sort_keys=True) + "\n").encode()
 
 
+def _unchanged(root: Path, manifest: bytes, digests: bytes) -> bool:
+    """Whether the manifest and secret digests on disk are already these bytes."""
+    for path, content in ((root / MANIFEST, manifest), (root / SECRET_DIGESTS, digests)):
+        try:
+            if path.is_symlink() or path.read_bytes() != content:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def _mkdirs(root: Path, rel: PurePosixPath, mode: int) -> None:
     """Create the missing parents of ``rel`` with ``mode`` whatever the umask."""
     node = root
@@ -218,6 +229,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
     if not control.exists():
         control.mkdir()
     manifest, digests = _manifest(plan)
+    if not (plan.write or plan.chmod or plan.delete or (force and plan.conflicts)) and _unchanged(root, manifest, digests):
+        return []  # nothing to do: not even the manifest is touched (tools watching the tree see no change)
     secret_dirs = {str(PurePosixPath(p).parent) for p, (_, _, s) in plan.files.items() if s}
     public_dirs = {str(parent) for p, (_, _, s) in plan.files.items() if not s for parent in PurePosixPath(p).parents}
     # Recorded before anything changes: an interrupted build leaves files this build wrote,
@@ -290,39 +303,50 @@ def _signals_unwind() -> Iterator[None]:
 @dataclass(frozen=True)
 class Written:
     backups: list[str]
-    """Edited copies kept beside the files ``force`` replaced (``<target>/<path>``)."""
+    """Edited copies kept beside the files ``force`` replaced (``<directory>/<target>/<path>``)."""
     kept: list[str]
     """Files it wrote once, no longer generated, left in place because they were edited."""
 
 
 def write(out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], force: bool = False) -> Written:
     """Write every target under ``out_dir/<target>`` (see the module's docstring)."""
-    data = {t: {a.path: a.data() for a in arts} for t, arts in rendered.items()}  # credentials resolved first
+    return write_many({out_dir: rendered}, force)
+
+
+def write_many(outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], force: bool = False) -> Written:
+    """Write several output directories (one per environment) as one: every directory is
+    checked before any is written, so a hand edit in one stops them all. Paths in the result
+    are ``<directory>/<target>/<path>``."""
+    # credentials resolved first: a missing one stops everything before a byte is written
+    data = {out: {t: {a.path: a.data() for a in arts} for t, arts in rendered.items()} for out, rendered in outputs.items()}
+    where: Path | str = next(iter(outputs), ".")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return _write_locked(out_dir, rendered, data, force)
+        with contextlib.ExitStack() as stack:
+            for out_dir in sorted(outputs):  # one order, so two builds never wait on each other
+                where = out_dir
+                out_dir.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(_lock(out_dir))
+            return _write_locked(outputs, data, force)
     except OSError as exc:  # the disk's answer (read-only, full, not ours): the user's to fix
-        where = exc.filename or out_dir
-        raise UserError([Problem(Location(str(where)), (), f"cannot write: {exc.strerror or exc}")]) from None
+        raise UserError([Problem(Location(str(exc.filename or where)), (), f"cannot write: {exc.strerror or exc}")]) from None
 
 
 def _write_locked(
-    out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], data: Mapping[str, Mapping[str, bytes]], force: bool
+    outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], data: Mapping[Path, Mapping[str, Mapping[str, bytes]]], force: bool
 ) -> Written:
-    with _lock(out_dir):
-        plans = {t: _plan(out_dir / t, rendered[t], data[t]) for t in rendered}
-        blocked = [(t, p, why) for t, plan in plans.items() for p, why in plan.blocked]
-        conflicts = [(t, p, why) for t, plan in plans.items() for p, why in plan.conflicts]
-        if blocked or (conflicts and not force):
-            hint = "move it away" if force else FORCE_HINT
-            raise UserError(
-                [Problem(Location(str(out_dir / t / p)), (), why) for t, p, why in [*blocked, *([] if force else conflicts)]]
-                + [Problem(Location("openim-gen"), (), f"nothing written: {hint}")]
-            )
-        backups: list[str] = []
-        kept: list[str] = []
-        with _signals_unwind():
-            for target, plan in plans.items():
-                backups += [f"{target}/{b}" for b in _execute(plan, force)]
-                kept += [f"{target}/{k}" for k in plan.kept]
-        return Written(backups, kept)
+    plans = {(out, t): _plan(out / t, rendered[t], data[out][t]) for out, rendered in outputs.items() for t in rendered}
+    blocked = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.blocked]
+    conflicts = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.conflicts]
+    if blocked or (conflicts and not force):
+        hint = "move it away" if force else FORCE_HINT
+        raise UserError(
+            [Problem(Location(str(root / p)), (), why) for root, p, why in [*blocked, *([] if force else conflicts)]]
+            + [Problem(Location("openim-gen"), (), f"nothing written: {hint}")]
+        )
+    backups: list[str] = []
+    kept: list[str] = []
+    with _signals_unwind():
+        for (out, target), plan in plans.items():
+            backups += [str(out / target / b) for b in _execute(plan, force)]
+            kept += [str(out / target / k) for k in plan.kept]
+    return Written(backups, kept)

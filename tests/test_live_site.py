@@ -49,6 +49,23 @@ def test_a_rebuild_keeps_data_and_every_file_it_did_not_write(live: Path) -> Non
     assert "10012:10012" in (compose / "compose.yaml").read_text()
 
 
+def test_an_unchanged_rebuild_touches_nothing(live: Path) -> None:
+    """Tools that watch the tree (compose watch, rsync, a config reloader) see no change."""
+    compose = live / "deploy/compose"
+
+    def stamps() -> dict[str, int]:
+        return {p.relative_to(compose).as_posix(): p.stat().st_mtime_ns for p in compose.rglob("*") if not p.is_symlink()}
+
+    before = stamps()
+    time.sleep(0.01)
+    assert run("build", "-t", "compose", "-o", "deploy", cwd=live).returncode == 0
+    assert stamps() == before
+    assert run("build", "-t", "compose", "--set", "services.openim-api.ports.http={10012}", "-o", "deploy", cwd=live).returncode == 0
+    changed = {p for p, t in stamps().items() if before.get(p) != t}
+    assert "compose.yaml" in changed and "data/mongodb-data/collection-0.wt" not in changed
+    assert not {p for p in changed if p.startswith("config/openim-push/")}, "files whose bytes did not change keep their time"
+
+
 def test_a_hand_edit_stops_the_build_then_force_keeps_it_beside(live: Path) -> None:
     compose = live / "deploy/compose"
     edited = compose / "compose.yaml"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from openim_config.artifacts import Artifact
+from openim_config.names import TARGET_NAMES
 from openim_config.plan import Plan
 from openim_config.targets import binary, compose, helm
 
@@ -22,3 +23,4 @@ class Target(Protocol):
 
 
 TARGETS: dict[str, Target] = {"binary": binary, "compose": compose, "helm": helm}
+assert tuple(TARGETS) == TARGET_NAMES, "names.TARGET_NAMES lists the targets in build order"

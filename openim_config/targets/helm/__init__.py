@@ -19,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
 from openim_config import yamlio
 from openim_config.artifacts import Artifact, secret, text
 from openim_config.plan import Plan
@@ -148,7 +145,7 @@ def _secret_ids(plan: Plan) -> list[str]:
 def _secrets_file(plan: Plan, ids: list[str]) -> Callable[[], bytes]:
     def produce() -> bytes:
         # Double quotes: a password such as `yes` or `0123` must stay a string for Helm.
-        data = {"secrets": {sid: DoubleQuotedScalarString(resolve(plan, sid)) for sid in ids}}
+        data = {"secrets": {sid: yamlio.Quoted(resolve(plan, sid)) for sid in ids}}
         return (SECRETS_HEADER + yamlio.dump(data)).encode("utf-8")
 
     return produce
@@ -165,8 +162,8 @@ def _helm_safe(data: Any) -> Any:
     """``None`` as ``""``: Helm drops null keys while merging values, and OpenIM only lets
     environment variables override keys that are present in a file (FACTS 3.1). (Strings a
     YAML 1.1 reader would misread are quoted by ``yamlio`` for every artifact.) Comments of a
-    ``CommentedMap`` are kept."""
-    if isinstance(data, CommentedMap):
+    ``Commented`` mapping are kept."""
+    if isinstance(data, yamlio.Commented):
         for key in data:
             data[key] = _helm_safe(data[key])
         return data

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from openim_config.yamlio import Commented
 
 __all__ = ["Block", "Node", "Value", "commented", "dump_json", "hoist_repeats", "plain", "schema", "shape_schema"]
 
@@ -50,15 +50,29 @@ def plain(node: Node) -> Any:
     return {key: plain(child) for key, child in node.fields.items()}
 
 
-def commented(node: Block, depth: int = 0) -> CommentedMap:
+def commented(node: Block, depth: int = 0) -> Commented:
     """The values with each key's comment on the lines above it."""
-    out = CommentedMap()
+    out = Commented()
     for key, child in node.fields.items():
         out[key] = commented(child, depth + 1) if isinstance(child, Block) else child.value
-        width = WIDTH - depth * INDENT - 2
-        lines = [line for paragraph in child.doc.splitlines() for line in textwrap.wrap(paragraph, width, break_on_hyphens=False)]
-        out.yaml_set_comment_before_after_key(key, before="\n".join(lines), indent=depth * INDENT)
+        out.comments[key] = _wrap(child.doc, WIDTH - depth * INDENT - 2)
     return out
+
+
+def _wrap(doc: str, width: int) -> list[str]:
+    """A comment's lines: each paragraph (blank-line separated) joined and wrapped to ``width``;
+    an indented line (a command to copy) is kept as it is."""
+    lines: list[str] = []
+    for paragraph in doc.split("\n\n"):
+        words: list[str] = []
+        for line in paragraph.splitlines():
+            if line.startswith((" ", "\t")):
+                lines += [*textwrap.wrap(" ".join(words), width, break_on_hyphens=False), line]
+                words = []
+            else:
+                words.append(line.strip())
+        lines += textwrap.wrap(" ".join(words), width, break_on_hyphens=False)
+    return lines
 
 
 def schema(node: Node) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""Where the ``openim-gen`` script starts. ``--version`` and ``--help`` are answered from what
+is already known, without importing click or anything else (a pull-request job calls them as
+often as anything); every other command line goes to ``cli``.
+
+The help text is click's own rendering at 80 columns, kept in ``help.txt``; a narrower terminal
+gets click's live rendering. ``tests/test_launcher.py`` fails when the file is stale:
+``python -m openim_config.launcher`` rewrites it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from openim_config import __version__
+
+HELP = Path(__file__).with_name("help.txt")
+HELP_WIDTH = 80
+"""Click wraps help at min(terminal columns, 80): at 80 columns or more, the text is the same."""
+
+
+def _columns() -> int:
+    """The terminal's width as click finds it (``shutil.get_terminal_size``'s rules)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or HELP_WIDTH
+
+
+def quick_answer(argv: Sequence[str]) -> str | None:
+    """What ``openim-gen ARGV`` prints when it needs no command, else None."""
+    if list(argv) == ["--version"]:
+        return f"openim-gen, version {__version__}\n"
+    if list(argv) in (["--help"], ["-h"]) and _columns() >= HELP_WIDTH:
+        return HELP.read_text(encoding="utf-8")
+    return None
+
+
+def entry() -> None:
+    answer = quick_answer(sys.argv[1:])
+    if answer is not None:
+        sys.stdout.write(answer)
+        sys.exit(0)
+    from openim_config.cli import entry as run
+
+    run()
+
+
+def render_help() -> str:
+    """Click's rendering of ``openim-gen --help`` on a terminal of 80 columns."""
+    import click
+
+    from openim_config.cli import cli
+
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(HELP_WIDTH)
+    try:
+        with click.Context(cli, info_name="openim-gen", **cli.context_settings) as ctx:
+            return cli.get_help(ctx) + "\n"
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+if __name__ == "__main__":
+    HELP.write_text(render_help(), encoding="utf-8")
+    print(f"wrote {HELP}")
