@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 from openim_config import __version__
 
-HELP = Path(__file__).with_name("help.txt")
+# Only what the interpreter has loaded already (os, sys): pathlib alone would cost a third of
+# the interpreter's start-up.
+HELP = os.path.join(os.path.dirname(__file__), "help.txt")
 HELP_WIDTH = 80
 """Click wraps help at min(terminal columns, 80): at 80 columns or more, the text is the same."""
 
@@ -35,12 +35,13 @@ def _columns() -> int:
     return columns or HELP_WIDTH
 
 
-def quick_answer(argv: Sequence[str]) -> str | None:
+def quick_answer(argv: list[str]) -> str | None:
     """What ``openim-gen ARGV`` prints when it needs no command, else None."""
-    if list(argv) == ["--version"]:
+    if argv == ["--version"]:
         return f"openim-gen, version {__version__}\n"
-    if list(argv) in (["--help"], ["-h"]) and _columns() >= HELP_WIDTH:
-        return HELP.read_text(encoding="utf-8")
+    if argv in (["--help"], ["-h"]) and _columns() >= HELP_WIDTH:
+        with open(HELP, encoding="utf-8") as fh:
+            return fh.read()
     return None
 
 
@@ -73,5 +74,6 @@ def render_help() -> str:
 
 
 if __name__ == "__main__":
-    HELP.write_text(render_help(), encoding="utf-8")
+    with open(HELP, "w", encoding="utf-8") as out:
+        out.write(render_help())
     print(f"wrote {HELP}")

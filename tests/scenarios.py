@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,27 @@ def plan_case(case: str) -> Plan:
 
 def render_case(case: str, targets: tuple[str, ...] = TARGET_NAMES) -> dict[str, list[Artifact]]:
     return build.render(plan_case(case), targets)
+
+
+def synthetic(instances: int, hosts: int = 1) -> dict[str, Any]:
+    """A model of ``instances`` processes spread evenly over every service (chat included; a
+    service left with none is turned off) and round-robin over ``hosts`` binary hosts: the
+    sizes the scaling test and the benchmarks use."""
+    from openim_config.catalog import load_catalog
+
+    services = sorted(load_catalog("3.8").binaries)
+    share, extra = divmod(instances, len(services))
+    counts = [share + (k < extra) for k in range(len(services))]
+    placed = 0
+    model: dict[str, Any] = {
+        "chat": {"enabled": True},
+        "targets": {"binary": {"hosts": [{"name": f"h{i}", "address": f"10.0.{i // 250}.{i % 250 + 1}"} for i in range(hosts)]}},
+        "services": {},
+    }
+    for name, count in zip(services, counts, strict=True):
+        if count == 0:
+            model["services"][name] = {"enabled": False}
+            continue
+        model["services"][name] = {"instances": count, "hosts": [f"h{(placed + j) % hosts}" for j in range(count)]}
+        placed += count
+    return model

@@ -6,15 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from openim_config import launcher
 
+SCRIPT = str(Path(sys.executable).with_name("openim-gen"))
+"""The installed command (bin/openim-gen), as a user runs it."""
+
 
 def _script(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": columns}
-    return subprocess.run([sys.executable, "-m", "openim_config", *args], capture_output=True, text=True, env=env, check=False)
+    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, env=env, check=False)
 
 
 def _click(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
@@ -24,7 +28,7 @@ def _click(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
 
 
 def test_help_file_is_clicks_rendering() -> None:
-    assert launcher.HELP.read_text(encoding="utf-8") == launcher.render_help(), (
+    assert Path(launcher.HELP).read_text(encoding="utf-8") == launcher.render_help(), (
         "openim_config/help.txt is stale: run `python -m openim_config.launcher`"
     )
 

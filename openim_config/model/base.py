@@ -48,7 +48,7 @@ class Strict(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         validate_assignment=False,
-        use_attribute_docstrings=True,
+        use_attribute_docstrings=False,  # read only by schema.py: see there
     )
 
 
