@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import openim_config
 from bench.measure import Command, median_ratio, run_rounds
 from bench.scale import scale_tables
 from tests.consumers import compose_binary
@@ -92,8 +93,14 @@ def _release(model: str) -> tuple[str, str]:
 
 
 def prepare(work: Path) -> None:
+    import compileall
+
     from tests.test_cli import run
 
+    # `pip install` byte-compiles the package; an editable checkout under PYTHONDONTWRITEBYTECODE
+    # never does, and every run would then compile openim_config from source: measure what
+    # users run.
+    compileall.compile_dir(str(Path(openim_config.__file__).parent), quiet=1)
     for model in MODELS:
         (work / model).mkdir(parents=True)
         proc = run("build", "-f", str(GOLDEN / model / "openim.yaml"), "-o", str(work / model / "built"), cwd=work, env=SECRET_ENV)

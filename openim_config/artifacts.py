@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from openim_config import yamlio
@@ -214,7 +213,7 @@ def _parse(path: str, data: bytes) -> list[Any] | None:
         text = data.decode("utf-8")
         if path.endswith(".json"):
             return [json.loads(text)]
-        return list(YAML(typ="safe", pure=True).load_all(text))
+        return yamlio.load_all_plain(text)
     except (UnicodeDecodeError, ValueError, YAMLError):
         return None
 

@@ -106,7 +106,8 @@ def test_files_no_longer_generated_go_unless_edited(live: Path) -> None:
     assert all((compose / p).exists() for p in USER_FILES)
 
 
-# The writer, killed (SIGKILL) after its n-th rename: every file is whole, old or new.
+# The writer, killed (SIGKILL) after its n-th rename, or once every file is staged and being
+# flushed ("sync", before any rename of the generated files): every file is whole, old or new.
 KILLER = """
 import os, signal, sys
 from pathlib import Path
@@ -118,22 +119,29 @@ real = os.replace
 def replace(a, b):
     real(a, b)
     count[0] += 1
-    if count[0] == int(sys.argv[2]):
+    if str(count[0]) == sys.argv[2]:
+        os.kill(os.getpid(), signal.SIGKILL)
+def sync():
+    if sys.argv[2] == "sync":
         os.kill(os.getpid(), signal.SIGKILL)
 os.replace = replace
+os.sync = sync
 plan = build.plan_for(Source([], sys.argv[3:]))
 write(Path(sys.argv[1]), build.render(plan, ["compose"]))
 """
 
 
-@pytest.mark.parametrize("after", [1, 3, 10, 25])
-def test_a_build_killed_at_any_point_leaves_whole_files_and_the_next_build_goes_on(tmp_path: Path, after: int) -> None:
+@pytest.mark.parametrize("after", ["1", "3", "sync", "10", "25"])
+def test_a_build_killed_at_any_point_leaves_whole_files_and_the_next_build_goes_on(tmp_path: Path, after: str) -> None:
     out = tmp_path / "deploy"
     assert run("build", "-t", "compose", "-o", "deploy", cwd=tmp_path).returncode == 0
     old = _tree(out / "compose")
     new_model = ["services.openim-api.ports.http={10012}", "chat.enabled=true"]
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(out), str(after), *new_model], capture_output=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(out), after, *new_model], capture_output=True, check=False)
     assert proc.returncode == -9, proc.stderr.decode()
+    if after == "sync":
+        staged = [p for p in _tree(out / "compose") if "openim-gen-tmp" in p]
+        assert len(staged) > 10, "killed with every changed file staged beside its old copy"
     reference = tmp_path / "reference"
     assert run("build", "-t", "compose", "-o", "reference", *(a for s in new_model for a in ("--set", s)), cwd=tmp_path).returncode == 0
     new = _tree(reference / "compose")

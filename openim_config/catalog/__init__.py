@@ -11,12 +11,11 @@ rewrites it; ``tests/test_catalog.py`` fails while it is stale.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
 from openim_config import yamlio
 
@@ -27,16 +26,19 @@ ProductName = Literal["server", "chat"]
 LINES = ("3.8",)
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=None)
+# The catalog is openim-gen's own data, checked when it is compiled (``tests/test_catalog.py``):
+# plain frozen dataclasses, built from the JSON by hand, so reading it needs no pydantic
+# (``verify`` imports no model at all). An unknown or missing key still fails, as a TypeError.
 
 
-class PortSpec(_Data):
+@dataclass(frozen=True, kw_only=True)
+class PortSpec:
     key: str
     defaults: tuple[int, ...]
 
 
-class Product(_Data):
+@dataclass(frozen=True, kw_only=True)
+class Product:
     title: str
     tag: str
     tagPattern: str
@@ -52,14 +54,15 @@ class Product(_Data):
     adminUsersKey: str
 
 
-class Contract(_Data):
+@dataclass(frozen=True, kw_only=True)
+class Contract:
     """How an image starts and what it writes (the image's Dockerfile, as data)."""
 
     sources: tuple[str, ...]
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...] = ()
     workdir: str = "/"
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     binary: str | None = None
     """OpenIM images: where the executable is (``{binary}``: the image's binary name)."""
     user: str
@@ -73,7 +76,7 @@ class Contract(_Data):
     """Image-declared VOLUMEs."""
     writes: tuple[str, ...] = ()
     """Directories the program must be able to write."""
-    baked: dict[str, str] = Field(default_factory=dict)
+    baked: dict[str, str] = field(default_factory=dict)
     """Directories the image ships content in (OpenIM chat: its default config)."""
     listens: tuple[int, ...] = ()
     """Ports it listens on unless configured otherwise."""
@@ -84,12 +87,11 @@ class Contract(_Data):
         def fill(text: str) -> str:
             return text.replace("{binary}", binary)
 
-        return self.model_copy(
-            update={
-                "entrypoint": tuple(fill(a) for a in self.entrypoint),
-                "env": {k: fill(v) for k, v in self.env.items()},
-                "binary": fill(self.binary) if self.binary else None,
-            }
+        return replace(
+            self,
+            entrypoint=tuple(fill(a) for a in self.entrypoint),
+            env={k: fill(v) for k, v in self.env.items()},
+            binary=fill(self.binary) if self.binary else None,
         )
 
     def passes_arguments(self) -> bool:
@@ -99,7 +101,8 @@ class Contract(_Data):
         return not shell or '"$@"' in self.entrypoint[2]
 
 
-class Binary(_Data):
+@dataclass(frozen=True, kw_only=True)
+class Binary:
     product: ProductName
     command: str
     """The upstream constructor of its cobra command (``NewPushRpcCmd``): what it loads."""
@@ -109,12 +112,13 @@ class Binary(_Data):
     portsFile: str | None = None
     discoveryKey: str | None = None
     discoveryName: str | None = None
-    ports: dict[PortKind, PortSpec] = Field(default_factory=dict)
+    ports: dict[PortKind, PortSpec] = field(default_factory=dict)
     autoSetPorts: tuple[str, ...] = ()
     clientFacing: tuple[PortKind, ...] = ()
 
 
-class Catalog(_Data):
+@dataclass(frozen=True, kw_only=True)
+class Catalog:
     line: str
     products: dict[ProductName, Product]
     binaries: dict[str, Binary]
@@ -162,4 +166,26 @@ def compile_catalog(line: str) -> str:
 
 @cache
 def load_catalog(line: str) -> Catalog:
-    return Catalog.model_validate(json.loads((_line_dir(line) / COMPILED).read_text(encoding="utf-8")))
+    return _catalog(json.loads((_line_dir(line) / COMPILED).read_text(encoding="utf-8")))
+
+
+def _tuples(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` with the JSON lists under ``names`` as tuples."""
+    return {k: tuple(v) if k in names else v for k, v in data.items()}
+
+
+def _catalog(data: dict[str, Any]) -> Catalog:
+    def binary(b: dict[str, Any]) -> Binary:
+        ports = {kind: PortSpec(key=spec["key"], defaults=tuple(spec["defaults"])) for kind, spec in b.get("ports", {}).items()}
+        return Binary(**{**_tuples(b, ("files", "autoSetPorts", "clientFacing")), "ports": ports})
+
+    contract_lists = ("sources", "entrypoint", "cmd", "chowns", "volumes", "writes", "listens")
+    return Catalog(
+        line=data["line"],
+        products={name: Product(**p) for name, p in data["products"].items()},
+        binaries={name: binary(b) for name, b in data["binaries"].items()},
+        secretKeys=data["secretKeys"],
+        images=data["images"],
+        contracts={name: Contract(**_tuples(c, contract_lists)) for name, c in data["contracts"].items()},
+        documents=data["documents"],
+    )

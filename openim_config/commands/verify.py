@@ -7,15 +7,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from openim_config import artifacts, build
-from openim_config.artifacts import Artifact
-from openim_config.loader import Source
 from openim_config.options import output_dir_option, selected_targets, set_option, target_option
 from openim_config.verify import verify as verify_targets
 from openim_config.verify.table import render_findings, render_rules, render_table
+
+if TYPE_CHECKING:
+    from openim_config.artifacts import Artifact
 
 EXIT_DIFFERS = 1
 
@@ -102,6 +103,9 @@ def diff(old: Path, new: Path, sets: Sequence[str], target: str, text: bool, exi
     For each target: the files added, removed and changed; for a changed YAML/JSON file the
     data paths added, removed and changed (or "formatting only"), for other files the text
     diff. Credential files are never rendered or shown."""
+    from openim_config import artifacts, build  # not verify's: it reads artifacts, never the model
+    from openim_config.loader import Source
+
     targets = selected_targets(target)
     before = build.render(build.plan_for(Source([old], sets)), targets)
     after = build.render(build.plan_for(Source([new], sets)), targets)

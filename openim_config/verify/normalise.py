@@ -7,7 +7,6 @@ was *not* compared and why. Everything else must be equal.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,7 +110,18 @@ def resolve_address(address: str, resolve: Resolver) -> str:
     return address if reached is None else f"{scheme}{reached}{path}"
 
 
+def _tree(node: Any) -> Any:
+    """A fresh copy of parsed YAML's mappings and lists (the parsed documents are shared: never
+    mutated); its scalars are immutable. Much cheaper than ``copy.deepcopy``."""
+    if isinstance(node, dict):
+        return {k: _tree(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_tree(v) for v in node]
+    return node
+
+
 def _nulls(node: Any) -> Any:
+    """A fresh copy (as ``_tree``) with every null as an empty string."""
     if isinstance(node, dict):
         return {k: _nulls(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -139,7 +149,7 @@ def _delete(doc: Any, dotted: str) -> None:
 
 def normalise_document(file: str, doc: Any, resolve: Resolver) -> Any:
     """Rules ``null``, ``addresses``, ``logs`` and the discovery backend's name."""
-    out = _nulls(copy.deepcopy(doc))
+    out = _nulls(doc)
     if file in ADDRESS_KEYS:
         key = ADDRESS_KEYS[file][1]
         value = get(out, key)
@@ -166,7 +176,7 @@ def _drop_register_ip(node: Any) -> None:
 
 def strip_ports(catalog: Catalog, product: str, file: str, doc: Any) -> Any:
     """Rule ``ports``: drop the port lists (compared as the owning service's port facts)."""
-    out = copy.deepcopy(doc)
+    out = _tree(doc)
     for name, binary in catalog.binaries.items():
         if binary.product == product and catalog.binary_file(name) == file:
             for spec in binary.ports.values():
@@ -181,7 +191,7 @@ KUBERNETES_ONLY_KEYS = {"discovery.yml": DISCOVERY_ONLY_KEYS, "openim-api.yml": 
 def kubernetes_document_view(file: str, doc: Any) -> Any:
     if file not in KUBERNETES_ONLY_KEYS:
         return doc
-    out = copy.deepcopy(doc)
+    out = _tree(doc)
     for key in KUBERNETES_ONLY_KEYS[file]:
         _delete(out, key)
     return out

@@ -11,13 +11,14 @@ import json
 import shlex
 import stat
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from openim_config import yamlio
 from openim_config.catalog import LINES, Catalog, load_catalog
 from openim_config.errors import UserError
 
@@ -65,7 +66,7 @@ def load_yaml_text(text: str, where: str) -> list[Any]:
 def _parse(text: str) -> tuple[Any, ...]:
     """Parsed once per distinct text: Compose mounts the same file into many containers and
     every Helm workload mounts the same ConfigMap."""
-    return tuple(YAML(typ="safe", pure=True).load_all(text))
+    return tuple(yamlio.load_all_plain(text))
 
 
 def digest(value: str) -> str:
@@ -172,7 +173,7 @@ def start_fact(catalog: Catalog, binary: str, entrypoint: Sequence[str] | None, 
     if image:
         contract = catalog.binary_contract(binary)
         if entrypoint is not None:
-            contract = contract.model_copy(update={"entrypoint": tuple(entrypoint)})
+            contract = replace(contract, entrypoint=tuple(entrypoint))
         if not contract.passes_arguments():
             return f"arguments never reach it (entrypoint {' '.join(contract.entrypoint)!r})"
     index = flag(args, "-i", "--index") or "0"
