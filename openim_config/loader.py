@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from openim_config.errors import Location, Problem, UserError
 from openim_config.errors import Path as KeyPath
@@ -162,7 +163,11 @@ MAX_DEPTH = 32
 """The deepest nesting a model file may have (the model's own is 6)."""
 
 
-def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dict[KeyPath, Location]] | None:
+Loaded = tuple[dict[str, Any], dict[KeyPath, Location]]
+"""A model file's data and the location of every key and list item in it."""
+
+
+def _load_file(path: Path, problems: list[Problem]) -> Loaded | None:
     name = str(path)
     try:
         with path.open("rb") as fh:
@@ -179,8 +184,14 @@ def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dic
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(Location(name, line, exc.start - raw.rfind(b"\n", 0, exc.start)), (), "not UTF-8 text"))
         return None
+    return _load_fast(text, name) or _load_round_trip(text, name, problems)
+
+
+def _load_round_trip(text: str, name: str, problems: list[Problem]) -> Loaded | None:
+    """Any model file, read with ruamel.yaml's (pure Python) round-trip reader, which judges
+    and explains what is wrong with it."""
     try:
-        refused = _refused_constructs(text, name)
+        refused = _refused_constructs(text, name, YAML(typ="rt"))
         if refused is not None:
             problems.append(refused)
             return None
@@ -215,14 +226,80 @@ def _load_file(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], dic
     return plain, locations
 
 
-def _refused_constructs(text: str, name: str) -> Problem | None:
+def _load_fast(text: str, name: str) -> Loaded | None:
+    """A well-formed model file read with ruamel.yaml's C parser (libyaml): the pure-Python
+    round-trip reader took a third of a large model's build. Anything unusual (a syntax error,
+    YAML 1.2 libyaml does not know, a refused construct, a duplicated or non-string key, a
+    top level that is not a mapping) gives ``None``, and the round-trip reader gives the
+    verdict and the message. ``tests/test_loader.py`` proves both readers agree on the data
+    and every location."""
+    yaml = YAML(typ="safe")
+    if yaml.Parser is None or "CParser" not in yaml.Parser.__name__:
+        return None  # no C extension on this platform
+    try:
+        if _refused_constructs(text, name, yaml) is not None:
+            return None
+        root = YAML(typ="safe").compose(text)
+    except YAMLError:
+        return None
+    if root is None:
+        return {}, {}
+    if not isinstance(root, MappingNode):
+        return None
+    locations: dict[KeyPath, Location] = {}
+    try:
+        plain = _from_node(root, (), name, locations, yaml.constructor)
+    except _Unusual:
+        return None
+    return plain, locations
+
+
+class _Unusual(Exception):
+    """A model file the round-trip reader must judge."""
+
+
+def _from_node(node: Node, path: KeyPath, name: str, out: dict[KeyPath, Location], constructor: Any) -> Any:
+    """Composed node -> plain data, as ``_plain`` makes it from the round-trip reader's."""
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            plain_key = isinstance(key_node, ScalarNode) and not str(key_node.tag).endswith(":merge")
+            key = constructor.construct_object(key_node) if plain_key else None
+            if not isinstance(key, str) or key in result:
+                raise _Unusual
+            mark = key_node.start_mark
+            out[(*path, key)] = Location(name, mark.line + 1, mark.column + 1)
+            result[key] = _from_node(value_node, (*path, key), name, out, constructor)
+        return result
+    if isinstance(node, SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            mark = item.start_mark
+            out[(*path, index)] = Location(name, mark.line + 1, mark.column + 1)
+            items.append(_from_node(item, (*path, index), name, out, constructor))
+        return items
+    value = constructor.construct_object(node)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise _Unusual  # a timestamp: the round-trip reader's text of it stands
+
+
+def _refused_constructs(text: str, name: str, yaml: YAML) -> Problem | None:
     """What a model file may not use, found in one linear pass over the YAML events before
     anything is built: aliases (an alias bomb grows exponentially), explicit tags (``!!python``
-    and the like mean nothing here) and nesting deeper than ``MAX_DEPTH``."""
-    depth = 0
-    for event in YAML(typ="rt").parse(text):
+    and the like mean nothing here), merge keys (``<<``: keys that are not keys) and nesting
+    deeper than ``MAX_DEPTH``."""
+    open_: list[list[int]] = []
+    """Per open collection: [is a mapping, nodes seen in it] (a key: an even count in a mapping)."""
+    for event in yaml.parse(text):
         mark = event.start_mark
         where = Location(name, mark.line + 1, mark.column + 1)
+        is_node = isinstance(event, ScalarEvent | AliasEvent | MappingStartEvent | SequenceStartEvent)
+        is_key = is_node and bool(open_) and open_[-1][0] == 1 and open_[-1][1] % 2 == 0
+        if is_node and open_:
+            open_[-1][1] += 1
+        if is_key and isinstance(event, ScalarEvent) and event.implicit[0] and event.value == "<<":
+            return Problem(where, (), "YAML merge keys (<<) are not allowed in a model file")
         if isinstance(event, AliasEvent):
             return Problem(where, (), "YAML aliases (*name) are not allowed in a model file")
         tag = getattr(event, "tag", None)
@@ -231,11 +308,11 @@ def _refused_constructs(text: str, name: str) -> Problem | None:
         if getattr(event, "anchor", None) is not None:
             return Problem(where, (), "YAML anchors (&name) are not allowed in a model file")
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+            open_.append([int(isinstance(event, MappingStartEvent)), 0])
+            if len(open_) > MAX_DEPTH:
                 return Problem(where, (), f"nested deeper than {MAX_DEPTH} levels")
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            depth -= 1
+            open_.pop()
     return None
 
 

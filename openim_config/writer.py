@@ -72,22 +72,34 @@ class _Plan:
     """Files it wrote once, no longer generated, left because they were edited since."""
 
 
-def safe_relative(path: str) -> PurePosixPath:
-    """An artifact path that stays inside its target directory, or a user error."""
-    rel = PurePosixPath(path)
-    if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts) or "\0" in path:
+def safe_relative(path: str) -> list[str]:
+    """The parts of an artifact path that stays inside its target directory, or a user error."""
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts) or "\0" in path:
         raise UserError(f"refusing to write {path!r}: it would leave the output directory")
-    return rel
+    return parts
 
 
-def _inside(root: Path, rel: PurePosixPath) -> tuple[Path, str | None]:
-    """The destination, or why it cannot be used: a symbolic link on the way (never followed)."""
-    node = root
-    for part in rel.parts:
-        node = node / part
-        if node.is_symlink():
-            return node, "is a symbolic link (openim-gen never follows one)"
-    return node, None
+def _folders(parts: Sequence[str]) -> list[str]:
+    """The directories on the way to a file (``a``, ``a/b`` for ``a/b/c``), outermost first."""
+    return ["/".join(parts[:end]) for end in range(1, len(parts))]
+
+
+def _inside(root: Path, path: str, checked: dict[str, bool]) -> tuple[str, str | None]:
+    """The destination, or why it cannot be used: a symbolic link on the way (never followed).
+    ``checked``: directories already looked at (relative), whether each is a link: files
+    share their directories, so each is looked at once per build."""
+    top = str(root)
+    for folder in _folders(safe_relative(path)):
+        link = checked.get(folder)
+        if link is None:
+            link = checked[folder] = os.path.islink(f"{top}/{folder}")
+        if link:
+            return f"{top}/{folder}", "is a symbolic link (openim-gen never follows one)"
+    dest = f"{top}/{path}"
+    if os.path.islink(dest):
+        return dest, "is a symbolic link (openim-gen never follows one)"
+    return dest, None
 
 
 def _read_json(path: Path) -> dict[str, object]:
@@ -119,19 +131,20 @@ def owned_files(root: Path) -> dict[str, set[str]]:
     return owned
 
 
-def _file_digest(path: Path) -> str | None:
+def _file_digest(path: str | Path) -> str | None:
     """Digest of a regular file (``None``: not a regular file)."""
-    if path.is_symlink() or not path.is_file():
+    if os.path.islink(path) or not os.path.isfile(path):
         return None
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _plan(root: Path, artifacts: Sequence[Artifact], data: Mapping[str, bytes]) -> _Plan:
     plan = _Plan(root, {a.path: (data[a.path], a.mode, a.secret) for a in artifacts})
     owned = owned_files(root)
+    checked: dict[str, bool] = {}
     for path, (content, mode, _) in sorted(plan.files.items()):
-        dest, problem = _inside(root, safe_relative(path))
+        dest, problem = _inside(root, path, checked)
         if problem:
             plan.blocked.append((path, problem))
             continue
@@ -142,7 +155,7 @@ def _plan(root: Path, artifacts: Sequence[Artifact], data: Mapping[str, bytes]) 
         if current is None:
             plan.blocked.append((path, "is not a regular file"))
         elif current == sha256(content):
-            if dest.stat().st_mode & 0o777 != mode:
+            if os.stat(dest).st_mode & 0o777 != mode:
                 plan.chmod.append(path)
         elif current in owned.get(path, set()):
             plan.write.append(path)
@@ -151,7 +164,7 @@ def _plan(root: Path, artifacts: Sequence[Artifact], data: Mapping[str, bytes]) 
         else:
             plan.conflicts.append((path, "not written by openim-gen"))
     for path in sorted(set(owned) - set(plan.files)):
-        dest, problem = _inside(root, safe_relative(path))
+        dest, problem = _inside(root, path, checked)
         if problem or not os.path.lexists(dest):
             continue
         if _file_digest(dest) in owned[path]:
@@ -186,19 +199,23 @@ def _unchanged(root: Path, manifest: bytes, digests: bytes) -> bool:
     return True
 
 
-def _mkdirs(root: Path, rel: PurePosixPath, mode: int) -> None:
-    """Create the missing parents of ``rel`` with ``mode`` whatever the umask."""
-    node = root
-    for part in rel.parts[:-1]:
-        node = node / part
-        if not node.exists():
-            node.mkdir()
+def _mkdirs(root: Path, path: str, mode: int, made: set[str]) -> None:
+    """Create the missing parents of ``path`` with ``mode`` whatever the umask. ``made``:
+    directories known to exist (relative), so each is looked at once per build."""
+    for folder in _folders(path.split("/")):
+        if folder in made:
+            continue
+        node = f"{root}/{folder}"
+        if not os.path.exists(node):
+            os.mkdir(node)
             os.chmod(node, mode)
+        made.add(folder)
 
 
-def _stage(dest: Path, content: bytes, mode: int) -> Path:
+def _stage(dest: str | Path, content: bytes, mode: int) -> str:
     """``content`` written beside ``dest`` (its mode whatever the umask), not yet flushed."""
-    tmp = dest.with_name(f".{dest.name}{TMP_MARK}{os.getpid()}")
+    folder, name = os.path.split(dest)
+    tmp = os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -206,7 +223,7 @@ def _stage(dest: Path, content: bytes, mode: int) -> Path:
             os.fchmod(fh.fileno(), mode)
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
         raise
     return tmp
 
@@ -223,16 +240,16 @@ def _atomic(dest: Path, content: bytes, mode: int) -> None:
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
         raise
 
 
-def _replace_all(files: Sequence[tuple[Path, bytes, int]]) -> None:
+def _replace_all(files: Sequence[tuple[str, bytes, int]]) -> None:
     """Many files replaced, each atomically: all staged, flushed to disk with one ``sync``
     (one journal commit instead of one ``fsync`` per file: most of a build's write time),
     then renamed over. A build killed before the renames leaves only staged copies, which
     the next build sweeps away."""
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[str, str]] = []
     try:
         for dest, content, mode in files:
             staged.append((_stage(dest, content, mode), dest))
@@ -242,17 +259,18 @@ def _replace_all(files: Sequence[tuple[Path, bytes, int]]) -> None:
     except BaseException:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                os.unlink(tmp)
         raise
 
 
 def _sweep_temporaries(root: Path, paths: Sequence[str]) -> None:
     """Half-written copies a killed build left (they may hold credentials)."""
-    for directory in {(root / p).parent for p in paths} | {root / CONTROL_DIR}:
-        if directory.is_dir() and not directory.is_symlink():
-            for entry in directory.iterdir():
-                if TMP_MARK in entry.name and entry.is_file() and not entry.is_symlink():
-                    entry.unlink()
+    for directory in {os.path.dirname(f"{root}/{p}") for p in paths} | {f"{root}/{CONTROL_DIR}"}:
+        if os.path.isdir(directory) and not os.path.islink(directory):
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if TMP_MARK in entry.name and entry.is_file(follow_symlinks=False):
+                        os.unlink(entry.path)
 
 
 def _execute(plan: _Plan, force: bool) -> list[str]:
@@ -265,8 +283,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
     manifest, digests = _manifest(plan)
     if not (plan.write or plan.chmod or plan.delete or (force and plan.conflicts)) and _unchanged(root, manifest, digests):
         return []  # nothing to do: not even the manifest is touched (tools watching the tree see no change)
-    secret_dirs = {str(PurePosixPath(p).parent) for p, (_, _, s) in plan.files.items() if s}
-    public_dirs = {str(parent) for p, (_, _, s) in plan.files.items() if not s for parent in PurePosixPath(p).parents}
+    secret_dirs = {p.rpartition("/")[0] for p, (_, _, s) in plan.files.items() if s}
+    public_dirs = {f for p, (_, _, s) in plan.files.items() if not s for f in ["", *_folders(p.split("/"))]}
     # Recorded before anything changes: an interrupted build leaves files this build wrote,
     # which the next one must recognise as its own.
     _atomic(root / PENDING_SECRETS, digests, 0o600)
@@ -281,11 +299,11 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
                 _atomic(backup, dest.read_bytes(), dest.stat().st_mode & 0o777)
             backups.append(str(backup.relative_to(root)))
             plan.write.append(path)
+    made: set[str] = set()
     for path in plan.write:
-        rel = PurePosixPath(path)
-        parent = str(rel.parent)
-        _mkdirs(root, rel, 0o700 if parent in secret_dirs and parent not in public_dirs else 0o755)
-    _replace_all([(root / path, *plan.files[path][:2]) for path in plan.write])
+        parent = path.rpartition("/")[0]
+        _mkdirs(root, path, 0o700 if parent in secret_dirs and parent not in public_dirs else 0o755, made)
+    _replace_all([(f"{root}/{path}", *plan.files[path][:2]) for path in plan.write])
     for path in plan.chmod:
         os.chmod(root / path, plan.files[path][1])
     for path in plan.delete:

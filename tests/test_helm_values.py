@@ -11,6 +11,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openim_config import yamlio
 from openim_config.plan import Plan
@@ -126,6 +128,23 @@ def test_json_layout_is_compact_and_exact() -> None:
     assert json.loads(text) == data
     assert text.splitlines()[1] == '  "a": [1, 2],'
     assert all(len(line) <= tree.WIDTH or line.strip().startswith('"c"') for line in text.splitlines())
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values, st.integers(min_value=10, max_value=120))
+def test_json_layout_reads_back_as_the_data_and_folds_only_what_does_not_fit(data: Any, width: int) -> None:
+    text = tree.dump_json(data, width)
+    assert json.loads(text) == data
+    for line in text.splitlines():  # over the width (its comma aside) only what cannot be folded
+        body = line.rstrip(",")
+        assert len(body) <= width or not body.endswith(("}", "]")) or body.endswith(("{}", "[]")), line
 
 
 def test_repeated_shapes_are_written_once() -> None:

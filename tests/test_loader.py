@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from openim_config.errors import UserError
-from openim_config.loader import Source, load, parse_set, typed_value
+from openim_config.errors import Problem, UserError
+from openim_config.loader import Loaded, Source, _load_fast, _load_round_trip, load, parse_set, typed_value
 from openim_config.plan import build_plan
 
 
@@ -133,3 +133,92 @@ def test_a_duplicated_key_is_reported_without_its_values(tmp_path: Path) -> None
     model = _write(tmp_path, "openim.yaml", "secret: first-s3cret\nsecret: second-s3cret\n")
     problems = _problems(Source([model], environ={}))
     assert problems == [f'{model}:2:1: YAML syntax error: found duplicate key "secret"']
+
+
+# --- the two readers -----------------------------------------------------------------------
+# A model file is read with libyaml (ruamel.yaml's C parser) when it is well formed; anything
+# else goes to the pure round-trip reader. They must agree on the data and on every location,
+# or errors would point at the wrong line.
+
+_TRICKY_FILES = [
+    "a: 1\nb: [x, {c: 2}]\n",
+    "# comment\nlist:\n- x\n-   y: 1\n    z: [1, 2]\n",
+    "s: 'quoted: yes'\nt: \"dq\\ttab\"\nblock: |\n  line\n  two\nfolded: >\n  a\n  b\n",
+    "n: ~\ne:\nb: yes\nf: 1.5e3\nh: 0x1F\no: 0o17\nd: 2024-01-01\nts: 2001-12-14t21:59:43.10-05:00\n",
+    "nested:\n  deeper:\n    - - 1\n      - 2\n    - {k: v}\n",
+    "key with spaces: 1\n'quoted key': 2\n? complex\n: 3\n",
+    "address: [mongo.db.example.net:27017]\n",  # valid YAML 1.2 that libyaml refuses
+    "a: &x 1\nb: *x\n",  # refused constructs: the round-trip reader says why
+    "a: !!str 1\n",
+    "a: 1\na: 2\n",
+    "<<: {a: 1}\nb: 2\n",
+    "- a\n",
+    "a: [1,\n",
+    "",
+    "---\na: 1\n---\nb: 2\n",
+]
+
+
+def _readers(text: str) -> tuple[Loaded | None, tuple[Loaded | None, list[str]]]:
+    """What the fast reader makes of ``text``, and what the round-trip reader does (with its problems)."""
+    problems: list[Problem] = []
+    return _load_fast(text, "m.yaml"), (_load_round_trip(text, "m.yaml", problems), [str(p) for p in problems])
+
+
+def _model_files() -> list[Path]:
+    from tests.scenarios import GOLDEN
+
+    root = Path(__file__).resolve().parent.parent
+    return sorted({*GOLDEN.glob("*/openim.yaml"), *root.glob("examples/**/*.yaml"), *GOLDEN.glob("*/*.yaml")})
+
+
+@pytest.mark.parametrize("text", _TRICKY_FILES)
+def test_the_fast_reader_agrees_with_the_round_trip_reader_or_leaves_the_file_to_it(text: str) -> None:
+    fast, (slow, problems) = _readers(text)
+    if fast is not None:
+        assert fast == slow and not problems
+    else:
+        assert slow is None or problems == [] or text.strip().startswith("address")
+
+
+def test_the_fast_reader_reads_every_model_file_of_the_repository_as_the_round_trip_reader() -> None:
+    files = _model_files()
+    assert len(files) >= 5
+    read_fast = 0
+    for path in files:
+        fast, (slow, problems) = _readers(path.read_text(encoding="utf-8"))
+        assert problems == [], path
+        if fast is not None:
+            read_fast += 1
+            assert fast == slow, path
+    assert read_fast >= len(files) - 3, "most model files take the fast path"
+
+
+def test_a_file_with_a_problem_is_explained_by_the_round_trip_reader(tmp_path: Path) -> None:
+    model = _write(tmp_path, "m.yaml", "publicHost: a.example.com\npublicHost: b.example.com\n")
+    assert _problems(Source([model], environ={})) == [f'{model}:2:1: YAML syntax error: found duplicate key "publicHost"']
+
+
+def test_a_merge_key_is_refused_with_its_location_not_a_crash(tmp_path: Path) -> None:
+    model = _write(tmp_path, "m.yaml", "log:\n  <<: {level: 3}\n  '<<': quoted is a plain key\n")
+    assert _problems(Source([model], environ={})) == [f"{model}:2:3: YAML merge keys (<<) are not allowed in a model file"]
+
+
+def test_generated_models_read_the_same_with_both_readers() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from openim_config import yamlio
+    from tests.test_yamlio import data, keys
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys.filter(lambda k: k != "<<"), data, min_size=1, max_size=5))
+    def check(value: dict[str, object]) -> None:
+        text = yamlio.dump(value)
+        fast, (slow, problems) = _readers(text)
+        if fast is not None:
+            assert fast == slow, text
+        else:
+            assert slow is None or problems == [], text
+
+    check()

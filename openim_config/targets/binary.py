@@ -11,7 +11,6 @@ files name (upstream's own bare-host layout), with a Prometheus config scraping 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from openim_config import templating, yamlio
@@ -105,9 +104,10 @@ def notes(plan: Plan) -> list[str]:
 def render(plan: Plan) -> list[Artifact]:
     hosts = plan.model.targets.binary.hosts
     artifacts: list[Artifact] = []
+    dumped: dict[int, tuple[object, bytes]] = {}
     for index, host in enumerate(hosts):
         on_host = {n: s for n, s in plan.services.items() if any(i.host == host.name for i in s.instances)}
-        files = _host_files(plan, host.name, on_host, with_infra=index == 0)
+        files = _host_files(plan, host.name, on_host, index == 0, dumped)
         artifacts += [_at(host.name, a) for a in files]
     return artifacts
 
@@ -116,12 +116,19 @@ def _at(host: str, artifact: Artifact) -> Artifact:
     return Artifact(f"{host}/{artifact.path}", artifact.content, artifact.mode, artifact.secret, artifact.produce)
 
 
-def _host_files(plan: Plan, host: str, services: dict[str, ServicePlan], with_infra: bool) -> list[Artifact]:
+def _host_files(
+    plan: Plan, host: str, services: dict[str, ServicePlan], with_infra: bool, dumped: dict[int, tuple[object, bytes]]
+) -> list[Artifact]:
+    """``dumped``: documents already serialised for another host, by identity (each kept
+    alive beside its bytes, so an identity is never reused): most hosts share most files."""
     target = plan.model.targets.binary
     artifacts: list[Artifact] = []
     for product, docs in _documents(plan, host, services).items():
         for file, doc in docs.items():
-            artifacts.append(yaml_artifact(f"{_rel(config_dir(plan, product))}/{file}", doc, 0o640, GENERATED))
+            path = f"{_rel(config_dir(plan, product))}/{file}"
+            if id(doc) not in dumped:
+                dumped[id(doc)] = (doc, yaml_artifact(path, doc, 0o640, GENERATED).content)
+            artifacts.append(Artifact(path, dumped[id(doc)][1], 0o640))
     units: list[str] = []
     secrets_dir = f"{target.config_dir.rstrip('/')}/secrets"
     for svc in services.values():
@@ -148,10 +155,10 @@ def _documents(plan: Plan, host: str, services: dict[str, ServicePlan]) -> dict[
         address = next(h.address for h in plan.model.targets.binary.hosts if h.name == host)
         for name, svc in services.items():
             file = plan.catalog.binary_file(name)
-            own = copy.deepcopy(docs[svc.product][file])
+            own = docs[svc.product][file]
             if isinstance(own.get("rpc"), dict) and "registerIP" in own["rpc"]:
-                own["rpc"]["registerIP"] = address
-            docs[svc.product][file] = own
+                # a new document sharing the rest: documents are never mutated
+                docs[svc.product][file] = {**own, "rpc": {**own["rpc"], "registerIP": address}}
     return docs
 
 

@@ -12,6 +12,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from openim_config.yamlio import Commented
@@ -55,13 +56,15 @@ def commented(node: Block, depth: int = 0) -> Commented:
     out = Commented()
     for key, child in node.fields.items():
         out[key] = commented(child, depth + 1) if isinstance(child, Block) else child.value
-        out.comments[key] = _wrap(child.doc, WIDTH - depth * INDENT - 2)
+        out.comments[key] = list(_wrap(child.doc, WIDTH - depth * INDENT - 2))
     return out
 
 
-def _wrap(doc: str, width: int) -> list[str]:
+@cache
+def _wrap(doc: str, width: int) -> tuple[str, ...]:
     """A comment's lines: each paragraph (blank-line separated) joined and wrapped to ``width``;
-    an indented line (a command to copy) is kept as it is."""
+    an indented line (a command to copy) is kept as it is. (Cached: every service repeats the
+    same comments, every environment all of them.)"""
     lines: list[str] = []
     for paragraph in doc.split("\n\n"):
         words: list[str] = []
@@ -72,7 +75,7 @@ def _wrap(doc: str, width: int) -> list[str]:
             else:
                 words.append(line.strip())
         lines += textwrap.wrap(" ".join(words), width, break_on_hyphens=False)
-    return lines
+    return tuple(lines)
 
 
 def schema(node: Node) -> dict[str, Any]:
@@ -159,21 +162,49 @@ def hoist_repeats(root: dict[str, Any]) -> dict[str, Any]:
 
 def dump_json(data: Any, width: int = WIDTH) -> str:
     """JSON indented by two, with every object or array that fits in ``width`` on one line:
-    as readable as ``indent=2`` in a fraction of the lines."""
+    as readable as ``indent=2`` in a fraction of the lines. (Each node's one-line form is
+    made once, from its children's: linear in the document, not in its depth times its size.)"""
+    flats: dict[int, str] = {}
+
+    def flat(node: Any) -> str:
+        if isinstance(node, dict):
+            if not all(isinstance(k, str) for k in node):
+                raise TypeError("JSON object keys must be strings")
+            text = "{" + ", ".join(f"{_json(k)}: {flat(v)}" for k, v in node.items()) + "}"
+        elif isinstance(node, list):
+            text = "[" + ", ".join(flat(v) for v in node) + "]"
+        else:
+            return _json(node)
+        flats[id(node)] = text
+        return text
 
     def render(node: Any, depth: int, lead: int = 0) -> str:
         """``lead``: characters before the value on its line (indentation and key)."""
-        flat = json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
-        if not isinstance(node, dict | list) or not node or lead + len(flat) <= width:
-            return flat
+        if not isinstance(node, dict | list) or not node:
+            return _json(node)
+        one_line = flats[id(node)]
+        if lead + len(one_line) <= width:
+            return one_line
         pad = " " * ((depth + 1) * INDENT)
         if isinstance(node, dict):
             items = []
             for k, v in node.items():
-                key = f"{pad}{json.dumps(k, ensure_ascii=False)}: "
+                key = f"{pad}{_json(k)}: "
                 items.append(key + render(v, depth + 1, len(key)))
             return "{\n" + ",\n".join(items) + "\n" + " " * (depth * INDENT) + "}"
         items = [pad + render(v, depth + 1, len(pad)) for v in node]
         return "[\n" + ",\n".join(items) + "\n" + " " * (depth * INDENT) + "]"
 
+    flat(data)
     return render(data, 0) + "\n"
+
+
+_STRING = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str (C)
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, str):
+        return _STRING(value)
+    if value is True or value is False or value is None or type(value) is not int:
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
