@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shlex
+import shutil
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,18 +28,59 @@ def shell_word(value: object) -> str:
     return shlex.quote(str(value))
 
 
+COMPILED = Path(__file__).resolve().parent / "templates_compiled"
+"""Text templates compiled to Python by Jinja once, beside a stamp of what they were compiled
+from (``python -m openim_config.templating`` rewrites them; ``tests/test_templating.py``
+fails while they are stale). Compiling them at every run was a twentieth of a build."""
+STAMP = "stamp.json"
+TEXT_TEMPLATES = ("binary", "bundle")
+"""The folders of ``templates/`` that hold Jinja templates (``helm`` holds Helm's own)."""
+
+
+def _options() -> dict[str, Any]:
+    return {
+        "undefined": jinja2.StrictUndefined,
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "autoescape": False,
+    }
+
+
+def source_stamp(target: str) -> dict[str, Any]:
+    """What compiled templates must have been compiled from: this Jinja and these sources."""
+    root = templates_root() / target
+    sources = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir()) if p.suffix == ".j2"}
+    return {"jinja2": jinja2.__version__, "templates": sources}
+
+
+def _compiled_loader(target: str) -> jinja2.BaseLoader | None:
+    """The compiled templates of ``target`` when they were compiled from these very sources
+    by this Jinja; else ``None`` (they are compiled at run time, as they would be anyway)."""
+    folder = COMPILED / target
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return jinja2.ModuleLoader(str(folder)) if stamp == source_stamp(target) else None
+
+
 @cache
 def _env(target: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_root() / target)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    loader = _compiled_loader(target) or jinja2.FileSystemLoader(str(templates_root() / target))
+    env = jinja2.Environment(loader=loader, **_options())
     env.filters["sh"] = shell_word
     return env
+
+
+def compile_templates(target: str) -> None:
+    """Rewrite ``COMPILED/<target>`` from ``templates/<target>``."""
+    folder = COMPILED / target
+    shutil.rmtree(folder, ignore_errors=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_root() / target)), **_options())
+    env.filters["sh"] = shell_word
+    env.compile_templates(str(folder), zip=None, ignore_errors=False)
+    (folder / STAMP).write_text(json.dumps(source_stamp(target), indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def render(folder: str, template: str, **context: Any) -> str:
@@ -47,3 +91,9 @@ def static_files(target: str, sub: str) -> list[tuple[str, bytes]]:
     """Files shipped as they are (e.g. Helm's own templates), relative to ``templates/<target>/<sub>``."""
     root = templates_root() / target / sub
     return sorted((p.relative_to(root).as_posix(), p.read_bytes()) for p in root.rglob("*") if p.is_file())
+
+
+if __name__ == "__main__":
+    for folder in TEXT_TEMPLATES:
+        compile_templates(folder)
+        print(f"wrote {COMPILED / folder}")
