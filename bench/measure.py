@@ -13,7 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Command", "Sample", "median_ratio", "run_rounds"]
+__all__ = ["Command", "Sample", "empty_dir", "median_ratio", "run_rounds"]
+
+
+def empty_dir(path: Path) -> None:
+    """``path`` gone, and its removal on the disk before the next command starts: a journal
+    still holding thousands of deletions would otherwise be written back by the measured
+    command's first ``fsync``, and charged to it."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    os.sync()
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import openim_config
-from bench.measure import Command, median_ratio, run_rounds
+from bench.measure import Command, empty_dir, median_ratio, run_rounds
 from bench.scale import scale_tables
 from tests.consumers import compose_binary
 from tests.scenarios import GOLDEN, SECRET_ENV, secret_env
@@ -59,7 +58,7 @@ def commands(work: Path) -> list[Command]:
         fresh = work / model / "fresh"
 
         def empty(_: int, fresh: Path = fresh) -> None:
-            shutil.rmtree(fresh, ignore_errors=True)
+            empty_dir(fresh)
 
         out += [
             Command(f"{model}: validate", [GEN, "validate", *model_args], work, env),

@@ -3,12 +3,11 @@ one run. Each size is a cold ``openim-gen build -t all`` into an empty directory
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.measure import Command, median_ratio, run_rounds
+from bench.measure import Command, empty_dir, median_ratio, run_rounds
 from openim_config import yamlio
 from tests.scenarios import synthetic
 
@@ -39,7 +38,7 @@ def _build(name: str, work: Path, model: dict[str, object] | None, envs: int = 0
         args += ["-e", str(env)]
 
     def empty(_: int) -> None:
-        shutil.rmtree(folder / "out", ignore_errors=True)
+        empty_dir(folder / "out")
 
     return Command(name, [GEN, *args], folder, {}, empty)
 

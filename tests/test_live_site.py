@@ -106,8 +106,9 @@ def test_files_no_longer_generated_go_unless_edited(live: Path) -> None:
     assert all((compose / p).exists() for p in USER_FILES)
 
 
-# The writer, killed (SIGKILL) after its n-th rename, or once every file is staged and being
-# flushed ("sync", before any rename of the generated files): every file is whole, old or new.
+# The writer, killed (SIGKILL) after its n-th rename, or while the generated files are being
+# staged and flushed ("flush": at the 10th fsync, before any of them is renamed): every file is
+# whole, old or new.
 KILLER = """
 import os, signal, sys
 from pathlib import Path
@@ -121,17 +122,21 @@ def replace(a, b):
     count[0] += 1
     if str(count[0]) == sys.argv[2]:
         os.kill(os.getpid(), signal.SIGKILL)
-def sync():
-    if sys.argv[2] == "sync":
+flushed = [0]
+real_fsync = os.fsync
+def fsync(fd):
+    real_fsync(fd)
+    flushed[0] += 1
+    if sys.argv[2] == "flush" and flushed[0] == 10:
         os.kill(os.getpid(), signal.SIGKILL)
 os.replace = replace
-os.sync = sync
+os.fsync = fsync
 plan = build.plan_for(Source([], sys.argv[3:]))
 write(Path(sys.argv[1]), build.render(plan, ["compose"]))
 """
 
 
-@pytest.mark.parametrize("after", ["1", "3", "sync", "10", "25"])
+@pytest.mark.parametrize("after", ["1", "3", "flush", "10", "25"])
 def test_a_build_killed_at_any_point_leaves_whole_files_and_the_next_build_goes_on(tmp_path: Path, after: str) -> None:
     out = tmp_path / "deploy"
     assert run("build", "-t", "compose", "-o", "deploy", cwd=tmp_path).returncode == 0
@@ -139,7 +144,7 @@ def test_a_build_killed_at_any_point_leaves_whole_files_and_the_next_build_goes_
     new_model = ["services.openim-api.ports.http={10012}", "chat.enabled=true"]
     proc = subprocess.run([sys.executable, "-c", KILLER, str(out), after, *new_model], capture_output=True, check=False)
     assert proc.returncode == -9, proc.stderr.decode()
-    if after == "sync":
+    if after == "flush":
         staged = [p for p in _tree(out / "compose") if "openim-gen-tmp" in p]
         assert len(staged) > 10, "killed with every changed file staged beside its old copy"
     reference = tmp_path / "reference"

@@ -16,6 +16,7 @@ ConfigMap: they go to ``secrets.values.yaml`` (mode 0600, kept out of git and of
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -61,7 +62,7 @@ def render(plan: Plan) -> list[Artifact]:
     artifacts = [
         text("Chart.yaml", yamlio.dump(_chart_metadata(plan))),
         text("values.yaml", _values_header(plan) + yamlio.dump(_helm_safe(tree.commented(values)))),
-        text("values.schema.json", tree.dump_json(_values_schema(values))),
+        text("values.schema.json", _values_schema_text(values)),
         secret(SECRETS_FILE, _secrets_file(plan, _secret_ids(plan))),
         text(".helmignore", HELMIGNORE),
     ]
@@ -127,12 +128,21 @@ def _chart_metadata(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _values_schema(values: tree.Block) -> dict[str, Any]:
+_SCHEMA_TEXTS: dict[str, str] = {}
+"""values.schema.json by its unhoisted form: environments built in one run mostly share it."""
+
+
+def _values_schema_text(values: tree.Block) -> str:
     """What Helm checks before rendering: a mistyped ``--set`` fails with the key's path."""
     root = tree.schema(values)
     # Helm adds `global` when the chart is a dependency of another.
     root["properties"]["global"] = {"description": "Helm's values shared with subcharts (unused).", "type": "object"}
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **tree.hoist_repeats(root)}
+    key = json.dumps(root, ensure_ascii=False)
+    if key not in _SCHEMA_TEXTS:
+        if len(_SCHEMA_TEXTS) >= 16:
+            _SCHEMA_TEXTS.clear()
+        _SCHEMA_TEXTS[key] = tree.dump_json({"$schema": "http://json-schema.org/draft-07/schema#", **tree.hoist_repeats(root)})
+    return _SCHEMA_TEXTS[key]
 
 
 def _secret_ids(plan: Plan) -> list[str]:
