@@ -14,8 +14,9 @@ committed) and on every build
 - never reads, moves or deletes any other file, never follows a symbolic link inside a target,
   and refuses a path that would leave the target directory.
 
-Each file is replaced atomically (written beside, fsync'd, renamed over), so a build killed at
-any point leaves every file entirely old or entirely new. The new manifest is recorded as
+Each file is replaced atomically (written beside, renamed over), so a build killed at any point
+leaves every file entirely old or entirely new; with ``durable`` (``build --fsync``) each is
+flushed to the disk before the rename, so a power loss mid-build does too. The new manifest is recorded as
 ``pending.json`` before the first file is touched, so the next build recognises either version
 as its own. One build at a time per output directory (``.openim-gen.lock``).
 """
@@ -70,6 +71,8 @@ class _Plan:
     """(path, why): a link or a non-file in the way, never written through, even forced."""
     kept: list[str] = field(default_factory=list)
     """Files it wrote once, no longer generated, left because they were edited since."""
+    durable: bool = False
+    """Flush each file to the disk before renaming it into place (``build --fsync``)."""
 
 
 def safe_relative(path: str) -> list[str]:
@@ -242,26 +245,29 @@ def _flush(path: str) -> None:
         os.close(fd)
 
 
-def _atomic(dest: str | Path, content: bytes, mode: int) -> None:
-    """One file replaced on its own: staged, flushed to disk, renamed over."""
-    _replace_all([(str(dest), content, mode)])
+def _atomic(dest: str | Path, content: bytes, mode: int, durable: bool) -> None:
+    """One file replaced on its own: staged, flushed to disk when ``durable``, renamed over."""
+    _replace_all([(str(dest), content, mode)], durable)
 
 
 FLUSHERS = 8
 """Files flushed at once: the disk commits concurrent ``fsync`` calls together."""
 
 
-def _replace_all(files: Sequence[tuple[str, bytes, int]]) -> None:
+def _replace_all(files: Sequence[tuple[str, bytes, int]], durable: bool) -> None:
     """Many files replaced, each atomically: all staged beside their destination, then
-    flushed to disk (``fsync``), several at once (most of a build's time was these, one
-    after the other), then renamed over. Only openim-gen's own files are flushed, never the
-    whole system (``sync`` would also write back a live site's database and broker buffers).
-    A build killed before the renames leaves only staged copies, which the next build sweeps."""
+    renamed over; a process killed at any point leaves each file whole, old or new, and only
+    staged copies, which the next build sweeps. ``durable``: flushed to disk (``fsync``)
+    before the renames, several at once, so a power loss mid-build leaves the same; only
+    openim-gen's own files are flushed, never the whole system (``sync`` would also write
+    back a live site's database and broker buffers)."""
     staging = [_staging_name(dest) for dest, _, _ in files]
     try:
         for dest, content, mode in files:
             _stage(dest, content, mode)
-        if len(staging) > 1:
+        if not durable:
+            pass
+        elif len(staging) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(FLUSHERS) as pool:
@@ -302,8 +308,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
     public_dirs = {f for p, (_, _, s) in plan.files.items() if not s for f in ["", *_folders(p.split("/"))]}
     # Recorded before anything changes: an interrupted build leaves files this build wrote,
     # which the next one must recognise as its own.
-    _atomic(root / PENDING_SECRETS, digests, 0o600)
-    _atomic(root / PENDING, manifest, 0o644)
+    _atomic(root / PENDING_SECRETS, digests, 0o600, plan.durable)
+    _atomic(root / PENDING, manifest, 0o644, plan.durable)
     backups = []
     for path, _why in plan.conflicts if force else []:
         dest = root / path
@@ -311,14 +317,14 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
         if current is not None:
             backup = dest.with_name(f"{dest.name}.edited-{current[:12]}")
             if not backup.exists():
-                _atomic(backup, dest.read_bytes(), dest.stat().st_mode & 0o777)
+                _atomic(backup, dest.read_bytes(), dest.stat().st_mode & 0o777, plan.durable)
             backups.append(str(backup.relative_to(root)))
             plan.write.append(path)
     made: set[str] = set()
     for path in plan.write:
         parent = path.rpartition("/")[0]
         _mkdirs(root, path, 0o700 if parent in secret_dirs and parent not in public_dirs else 0o755, made)
-    _replace_all([(f"{root}/{path}", *plan.files[path][:2]) for path in plan.write])
+    _replace_all([(f"{root}/{path}", *plan.files[path][:2]) for path in plan.write], plan.durable)
     for path in plan.chmod:
         os.chmod(root / path, plan.files[path][1])
     for path in plan.delete:
@@ -327,8 +333,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
             for folder in PurePosixPath(path).parents:
                 if str(folder) != ".":
                     (root / folder).rmdir()
-    _atomic(root / SECRET_DIGESTS, digests, 0o600)
-    _atomic(root / MANIFEST, manifest, 0o644)
+    _atomic(root / SECRET_DIGESTS, digests, 0o600, plan.durable)
+    _atomic(root / MANIFEST, manifest, 0o644, plan.durable)
     (root / PENDING).unlink()
     (root / PENDING_SECRETS).unlink()
     return backups
@@ -374,12 +380,12 @@ class Written:
     """Files it wrote once, no longer generated, left in place because they were edited."""
 
 
-def write(out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], force: bool = False) -> Written:
+def write(out_dir: Path, rendered: Mapping[str, Sequence[Artifact]], force: bool = False, durable: bool = False) -> Written:
     """Write every target under ``out_dir/<target>`` (see the module's docstring)."""
-    return write_many({out_dir: rendered}, force)
+    return write_many({out_dir: rendered}, force, durable)
 
 
-def write_many(outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], force: bool = False) -> Written:
+def write_many(outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], force: bool = False, durable: bool = False) -> Written:
     """Write several output directories (one per environment) as one: every directory is
     checked before any is written, so a hand edit in one stops them all. Paths in the result
     are ``<directory>/<target>/<path>``."""
@@ -392,15 +398,20 @@ def write_many(outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], force: 
                 where = out_dir
                 out_dir.mkdir(parents=True, exist_ok=True)
                 stack.enter_context(_lock(out_dir))
-            return _write_locked(outputs, data, force)
+            return _write_locked(outputs, data, force, durable)
     except OSError as exc:  # the disk's answer (read-only, full, not ours): the user's to fix
         raise UserError([Problem(Location(str(exc.filename or where)), (), f"cannot write: {exc.strerror or exc}")]) from None
 
 
 def _write_locked(
-    outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]], data: Mapping[Path, Mapping[str, Mapping[str, bytes]]], force: bool
+    outputs: Mapping[Path, Mapping[str, Sequence[Artifact]]],
+    data: Mapping[Path, Mapping[str, Mapping[str, bytes]]],
+    force: bool,
+    durable: bool,
 ) -> Written:
     plans = {(out, t): _plan(out / t, rendered[t], data[out][t]) for out, rendered in outputs.items() for t in rendered}
+    for plan in plans.values():
+        plan.durable = durable
     blocked = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.blocked]
     conflicts = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.conflicts]
     if blocked or (conflicts and not force):

@@ -106,9 +106,9 @@ def test_files_no_longer_generated_go_unless_edited(live: Path) -> None:
     assert all((compose / p).exists() for p in USER_FILES)
 
 
-# The writer, killed (SIGKILL) after its n-th rename, or while the generated files are being
-# staged and flushed ("flush": at the 10th fsync, before any of them is renamed): every file is
-# whole, old or new.
+# The writer, killed (SIGKILL) after its n-th rename, or, writing durably (--fsync), while the
+# generated files are being staged and flushed ("flush": at the 10th fsync, before any of them
+# is renamed): every file is whole, old or new.
 KILLER = """
 import os, signal, sys
 from pathlib import Path
@@ -132,7 +132,7 @@ def fsync(fd):
 os.replace = replace
 os.fsync = fsync
 plan = build.plan_for(Source([], sys.argv[3:]))
-write(Path(sys.argv[1]), build.render(plan, ["compose"]))
+write(Path(sys.argv[1]), build.render(plan, ["compose"]), durable=sys.argv[2] == "flush")
 """
 
 
@@ -251,3 +251,21 @@ def test_check_never_follows_a_committed_link(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "unread: compose/compose.yaml" in proc.stdout and "a symbolic link; not read" in proc.stdout
     assert "do-not-print-me" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_fsync_flushes_every_file_it_writes_and_only_then(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool) -> None:
+    """`build --fsync`: each staged file (and each manifest) reaches the disk before its
+    rename; without it nothing is flushed (a killed build is whole either way, tested above)."""
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "sync", lambda: pytest.fail("never the whole system"))
+    files = [text(f"config/f{i}.yml", f"n: {i}\n") for i in range(20)]
+    write(tmp_path / "out", {"compose": files}, durable=durable)
+    assert len(flushed) == (20 + 4 if durable else 0), "the 20 files and the 4 manifests (pending and final)"

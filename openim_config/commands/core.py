@@ -76,8 +76,22 @@ def _plans(files: Sequence[Path], sets: Sequence[str], envs: Sequence[Path], out
     help=f"Fail on a credential at an upstream default or shorter than {MIN_LENGTH} characters "
     "(`openim-gen secrets init` makes strong ones).",
 )
+@click.option(
+    "--fsync",
+    "durable",
+    is_flag=True,
+    help="Flush every written file to the disk before renaming it into place: a power loss during the build "
+    "then leaves each file whole, old or new (a killed build always does). Slower.",
+)
 def build_cmd(
-    files: Sequence[Path], sets: Sequence[str], envs: Sequence[Path], target: str, output: Path, force: bool, strict: bool
+    files: Sequence[Path],
+    sets: Sequence[str],
+    envs: Sequence[Path],
+    target: str,
+    output: Path,
+    force: bool,
+    strict: bool,
+    durable: bool,
 ) -> None:
     """Generate the target(s) into OUTPUT/<target>/. Only files openim-gen wrote are replaced
     or removed; anything else there (data, .env, override files) is never touched. A generated
@@ -96,7 +110,7 @@ def build_cmd(
     if weak:
         raise UserError(weak)
     rendered = {out: build.render(plan, targets) for out, plan in plans.items()}
-    written = writer.write_many(rendered, force)
+    written = writer.write_many(rendered, force, durable)
     for out, plan in plans.items():
         for note in changed_first_start_credentials(out, plan, targets):
             click.echo(f"note: {f'{out.name}: ' if envs else ''}{note}", err=True)
