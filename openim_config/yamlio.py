@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Commented", "Quoted", "dump", "load_all_plain", "load_plain"]
+__all__ = ["Commented", "Quoted", "copy_plain", "dump", "load_all_plain", "load_plain"]
 
 INDENT = 2
 
@@ -193,6 +193,16 @@ def dump(data: Any) -> str:
         _value("", data, INDENT, out)
         out[0] = out[0].lstrip()
     return "\n".join(out) + "\n"
+
+
+def copy_plain(node: Any) -> Any:
+    """A fresh copy of plain data's mappings and lists (its scalars are immutable): what
+    ``copy.deepcopy`` gives for parsed YAML or JSON, several times faster."""
+    if isinstance(node, dict):
+        return {k: copy_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [copy_plain(v) for v in node]
+    return node
 
 
 def load_plain(text: str) -> Any:

@@ -9,10 +9,10 @@ Credentials are blanked: processes get them from ``IMENV_``/``CHATENV_`` variabl
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from openim_config import yamlio
 from openim_config.catalog import Catalog
 from openim_config.model import OpenIM
 from openim_config.plan.resolve import reach
@@ -67,7 +67,7 @@ def build_documents(
     for product in ("server", "chat"):
         if not any(s.product == product for s in services.values()):
             continue
-        docs = copy.deepcopy(catalog.documents[product])
+        docs: dict[str, dict[str, Any]] = yamlio.copy_plain(catalog.documents[product])
         _fill_shared(docs, model, catalog, product, infra, flavour)
         if product == "server":
             _fill_server(docs, model, catalog, infra, flavour)
@@ -81,12 +81,12 @@ def build_documents(
             for kind, spec in binary.ports.items():
                 # In Kubernetes every replica is index 0 behind one Service: one port per listener.
                 ports = svc.ports[kind][:1] if flavour == "kubernetes" else svc.ports[kind]
-                _set(docs[file], spec.key, list(ports), file)  # type: ignore[arg-type]
+                _set(docs[file], spec.key, list(ports), file)
             for key in binary.autoSetPorts:
-                _set(docs[file], key, False, file)  # type: ignore[arg-type]
+                _set(docs[file], key, False, file)
         for secret_key in catalog.secretKeys[product]:
             file, key = secret_key.split(":")
-            _set(docs[file], key, "", file)  # type: ignore[arg-type]
+            _set(docs[file], key, "", file)
         used = {f for s in services.values() if s.product == product for f in s.files}
         out[product] = {f: docs[f] for f in sorted(docs) if f in used}
     return out

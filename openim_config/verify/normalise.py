@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openim_config import yamlio
 from openim_config.catalog import Catalog
 from openim_config.verify.facts import KUBERNETES_TARGETS, TargetFacts
 from openim_config.verify.reading import get, split_address
@@ -110,18 +111,8 @@ def resolve_address(address: str, resolve: Resolver) -> str:
     return address if reached is None else f"{scheme}{reached}{path}"
 
 
-def _tree(node: Any) -> Any:
-    """A fresh copy of parsed YAML's mappings and lists (the parsed documents are shared: never
-    mutated); its scalars are immutable. Much cheaper than ``copy.deepcopy``."""
-    if isinstance(node, dict):
-        return {k: _tree(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_tree(v) for v in node]
-    return node
-
-
 def _nulls(node: Any) -> Any:
-    """A fresh copy (as ``_tree``) with every null as an empty string."""
+    """A fresh copy (as ``yamlio.copy_plain``) with every null as an empty string."""
     if isinstance(node, dict):
         return {k: _nulls(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -176,7 +167,7 @@ def _drop_register_ip(node: Any) -> None:
 
 def strip_ports(catalog: Catalog, product: str, file: str, doc: Any) -> Any:
     """Rule ``ports``: drop the port lists (compared as the owning service's port facts)."""
-    out = _tree(doc)
+    out = yamlio.copy_plain(doc)
     for name, binary in catalog.binaries.items():
         if binary.product == product and catalog.binary_file(name) == file:
             for spec in binary.ports.values():
@@ -191,7 +182,7 @@ KUBERNETES_ONLY_KEYS = {"discovery.yml": DISCOVERY_ONLY_KEYS, "openim-api.yml": 
 def kubernetes_document_view(file: str, doc: Any) -> Any:
     if file not in KUBERNETES_ONLY_KEYS:
         return doc
-    out = _tree(doc)
+    out = yamlio.copy_plain(doc)
     for key in KUBERNETES_ONLY_KEYS[file]:
         _delete(out, key)
     return out
