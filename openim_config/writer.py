@@ -226,9 +226,13 @@ def _stage(dest: str, content: bytes, mode: int) -> str:
     tmp = _staging_name(dest)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            os.fchmod(fh.fileno(), mode)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
