@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any, NoReturn
 
 import pytest
 from ruamel.yaml import YAML
+
+from openim_config import yamlio
 
 KUBE_VERSION = "1.30.0"  # kubernetes-validate 1.37.0 bundles schemas 1.25 .. 1.37
 
@@ -280,3 +283,25 @@ def shellcheck(paths: Sequence[Path], shell: str = "sh") -> None:
     proc = _run([exe, f"--shell={shell}", "--format=gcc", *paths])
     if proc.returncode != 0:
         _fail("shellcheck", proc)
+
+
+# --------------------------------------------------------------------------- checkov
+def checkov_failures(manifests: Sequence[Mapping[str, Any]], workdir: Path) -> dict[str, set[str]]:
+    """Checkov's Kubernetes checks over rendered manifests: check id -> resources that fail it
+    (a check waived in the chart with a ``checkov.io/skip`` annotation counts as skipped, not failed)."""
+    exe = Path(sys.executable).with_name("checkov")
+    if not exe.exists():
+        _missing("checkov", "pip install checkov")
+    workdir.mkdir(parents=True, exist_ok=True)
+    for index, doc in enumerate(manifests):
+        (workdir / f"{index:03d}-{doc['kind']}.yaml").write_text(yamlio.dump(doc), encoding="utf-8")
+    proc = _run([exe, "-d", workdir, "--framework", "kubernetes", "--quiet", "--compact", "-o", "json"])
+    if proc.returncode not in (0, 1):
+        _fail("checkov", proc)
+    report: Any = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    reports = report if isinstance(report, list) else [report]
+    failed: dict[str, set[str]] = {}
+    for item in reports:
+        for check in (item.get("results") or {}).get("failed_checks", []):
+            failed.setdefault(check["check_id"], set()).add(check["resource"])
+    return failed
