@@ -196,3 +196,20 @@ affinity:
   {{- . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Checkov waivers, each with its reason, as `checkov.io/skipN` annotations on a workload (nothing
+when the list is empty). (dict "root" $ "skips" (list "CKV_ID=why" ...)) -- rendered under metadata.
+*/}}
+{{- define "openim.checkovSkips" -}}
+{{- $skips := .skips | default list -}}
+{{- if and (ne .root.Values.imagePullPolicy "Always") (not .noPull) -}}
+{{- $skips = prepend $skips (printf "CKV_K8S_15=imagePullPolicy is %s (values.imagePullPolicy): air-gapped sites load the images from an openim-gen bundle" .root.Values.imagePullPolicy) -}}
+{{- end -}}
+{{- if $skips }}
+annotations:
+  {{- range $i, $skip := $skips }}
+  checkov.io/skip{{ add1 $i }}: {{ $skip | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}

@@ -22,12 +22,17 @@ Kubernetes resolver dials.
 {{- $kinds = append $kinds $kind -}}
 {{- end -}}
 {{- end -}}
+{{- $skips := list "CKV_K8S_35=OpenIM takes credentials from its config files (ConfigMaps: never for secrets) or IMENV_/CHATENV_ variables, set from the Secret" -}}
+{{- if $svc.serviceAccountToken -}}
+{{- $skips = append $skips "CKV_K8S_38=OpenIM 3.8's Kubernetes discovery reads Endpoints with the pod's service-account token" -}}
+{{- end }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ $svc.name | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
+  {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips) | nindent 2 }}
 spec:
   replicas: {{ int $svc.replicas }}
   selector:
