@@ -22,9 +22,16 @@ Kubernetes resolver dials.
 {{- $kinds = append $kinds $kind -}}
 {{- end -}}
 {{- end -}}
-{{- $skips := list "CKV_K8S_35=OpenIM takes credentials from its config files (ConfigMaps: never for secrets) or IMENV_/CHATENV_ variables, set from the Secret" -}}
+{{- $skips := list -}}
+{{- if $svc.secretEnv -}}
+{{- $skips = append $skips "CKV_K8S_35=OpenIM takes credentials from its config files (ConfigMaps: never for secrets) or IMENV_/CHATENV_ variables, set from the Secret" -}}
+{{- end -}}
 {{- if $svc.serviceAccountToken -}}
 {{- $skips = append $skips "CKV_K8S_38=OpenIM 3.8's Kubernetes discovery reads Endpoints with the pod's service-account token" -}}
+{{- end -}}
+{{- if not $kinds -}}
+{{- $skips = append $skips (printf "CKV_K8S_8=%s listens on no port: nothing to probe; Kubernetes restarts it when it exits" $svc.name) -}}
+{{- $skips = append $skips (printf "CKV_K8S_9=%s listens on no port: it takes no traffic, so it needs no readiness" $svc.name) -}}
 {{- end }}
 apiVersion: apps/v1
 kind: Deployment
