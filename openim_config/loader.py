@@ -239,7 +239,7 @@ def _load_fast(text: str, name: str) -> Loaded | None:
     try:
         if _refused_constructs(text, name, yaml) is not None:
             return None
-        root = YAML(typ="safe").compose(text)
+        root = yaml.compose(text)
     except YAMLError:
         return None
     if root is None:

@@ -37,14 +37,18 @@ TEXT_TEMPLATES = ("binary", "bundle")
 """The folders of ``templates/`` that hold Jinja templates (``helm`` holds Helm's own)."""
 
 
-def _options() -> dict[str, Any]:
-    return {
-        "undefined": jinja2.StrictUndefined,
-        "keep_trailing_newline": True,
-        "trim_blocks": True,
-        "lstrip_blocks": True,
-        "autoescape": False,
-    }
+def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """The one Jinja configuration, for the compiled templates and their sources alike."""
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["sh"] = shell_word
+    return env
 
 
 def source_stamp(target: str) -> dict[str, Any]:
@@ -67,18 +71,14 @@ def _compiled_loader(target: str) -> jinja2.BaseLoader | None:
 
 @cache
 def _env(target: str) -> jinja2.Environment:
-    loader = _compiled_loader(target) or jinja2.FileSystemLoader(str(templates_root() / target))
-    env = jinja2.Environment(loader=loader, **_options())
-    env.filters["sh"] = shell_word
-    return env
+    return _environment(_compiled_loader(target) or jinja2.FileSystemLoader(str(templates_root() / target)))
 
 
 def compile_templates(target: str) -> None:
     """Rewrite ``COMPILED/<target>`` from ``templates/<target>``."""
     folder = COMPILED / target
     shutil.rmtree(folder, ignore_errors=True)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_root() / target)), **_options())
-    env.filters["sh"] = shell_word
+    env = _environment(jinja2.FileSystemLoader(str(templates_root() / target)))
     env.compile_templates(str(folder), zip=None, ignore_errors=False)
     (folder / STAMP).write_text(json.dumps(source_stamp(target), indent=1, sort_keys=True) + "\n", encoding="utf-8")
 

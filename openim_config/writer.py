@@ -71,8 +71,6 @@ class _Plan:
     """(path, why): a link or a non-file in the way, never written through, even forced."""
     kept: list[str] = field(default_factory=list)
     """Files it wrote once, no longer generated, left because they were edited since."""
-    durable: bool = False
-    """Flush each file to the disk before renaming it into place (``build --fsync``)."""
 
 
 def safe_relative(path: str) -> list[str]:
@@ -269,16 +267,13 @@ def _replace_all(files: Sequence[tuple[str, bytes, int]], durable: bool) -> None
     try:
         for dest, content, mode in files:
             _stage(dest, content, mode)
-        if not durable:
-            pass
-        elif len(staging) > 1:
+        if durable and len(staging) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(FLUSHERS) as pool:
                 list(pool.map(_flush, staging))
-        else:
-            for tmp in staging:
-                _flush(tmp)
+        elif durable:
+            _flush(staging[0])
         for tmp, (dest, _, _) in zip(staging, files, strict=True):
             os.replace(tmp, dest)
     except BaseException:
@@ -298,7 +293,7 @@ def _sweep_temporaries(root: Path, paths: Sequence[str]) -> None:
                         os.unlink(entry.path)
 
 
-def _execute(plan: _Plan, force: bool) -> list[str]:
+def _execute(plan: _Plan, force: bool, durable: bool) -> list[str]:
     root = plan.root
     root.mkdir(parents=True, exist_ok=True)
     _sweep_temporaries(root, [*plan.files, *plan.delete])
@@ -312,8 +307,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
     public_dirs = {f for p, (_, _, s) in plan.files.items() if not s for f in ["", *_folders(p.split("/"))]}
     # Recorded before anything changes: an interrupted build leaves files this build wrote,
     # which the next one must recognise as its own.
-    _atomic(root / PENDING_SECRETS, digests, 0o600, plan.durable)
-    _atomic(root / PENDING, manifest, 0o644, plan.durable)
+    _atomic(root / PENDING_SECRETS, digests, 0o600, durable)
+    _atomic(root / PENDING, manifest, 0o644, durable)
     backups = []
     for path, _why in plan.conflicts if force else []:
         dest = root / path
@@ -321,14 +316,14 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
         if current is not None:
             backup = dest.with_name(f"{dest.name}.edited-{current[:12]}")
             if not backup.exists():
-                _atomic(backup, dest.read_bytes(), dest.stat().st_mode & 0o777, plan.durable)
+                _atomic(backup, dest.read_bytes(), dest.stat().st_mode & 0o777, durable)
             backups.append(str(backup.relative_to(root)))
             plan.write.append(path)
     made: set[str] = set()
     for path in plan.write:
         parent = path.rpartition("/")[0]
         _mkdirs(root, path, 0o700 if parent in secret_dirs and parent not in public_dirs else 0o755, made)
-    _replace_all([(f"{root}/{path}", *plan.files[path][:2]) for path in plan.write], plan.durable)
+    _replace_all([(f"{root}/{path}", *plan.files[path][:2]) for path in plan.write], durable)
     for path in plan.chmod:
         os.chmod(root / path, plan.files[path][1])
     for path in plan.delete:
@@ -337,8 +332,8 @@ def _execute(plan: _Plan, force: bool) -> list[str]:
             for folder in PurePosixPath(path).parents:
                 if str(folder) != ".":
                     (root / folder).rmdir()
-    _atomic(root / SECRET_DIGESTS, digests, 0o600, plan.durable)
-    _atomic(root / MANIFEST, manifest, 0o644, plan.durable)
+    _atomic(root / SECRET_DIGESTS, digests, 0o600, durable)
+    _atomic(root / MANIFEST, manifest, 0o644, durable)
     (root / PENDING).unlink()
     (root / PENDING_SECRETS).unlink()
     return backups
@@ -414,8 +409,6 @@ def _write_locked(
     durable: bool,
 ) -> Written:
     plans = {(out, t): _plan(out / t, rendered[t], data[out][t]) for out, rendered in outputs.items() for t in rendered}
-    for plan in plans.values():
-        plan.durable = durable
     blocked = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.blocked]
     conflicts = [(out / t, p, why) for (out, t), plan in plans.items() for p, why in plan.conflicts]
     if blocked or (conflicts and not force):
@@ -428,6 +421,6 @@ def _write_locked(
     kept: list[str] = []
     with _signals_unwind():
         for (out, target), plan in plans.items():
-            backups += [str(out / target / b) for b in _execute(plan, force)]
+            backups += [str(out / target / b) for b in _execute(plan, force, durable)]
             kept += [str(out / target / k) for k in plan.kept]
     return Written(backups, kept)

@@ -206,22 +206,26 @@ def copy_plain(node: Any) -> Any:
 
 
 def load_plain(text: str) -> Any:
-    """Load one YAML document into plain Python data (no comments, no positions)."""
-    docs = load_all_plain(text)
-    return docs[0] if docs else None
+    """Load one YAML document into plain Python data (no comments, no positions); a stream of
+    several documents is an error, as in ruamel.yaml."""
+    return _read(lambda yaml: yaml.load(text))
 
 
 def load_all_plain(text: str) -> list[Any]:
-    """Every document of a YAML stream as plain Python data. ruamel.yaml's safe loader, with
-    its C parser (``ruamel.yaml.clib``, a dependency) where the platform has a wheel: about
-    five times the pure-Python parser's speed, the same data (``tests/test_yamlio.py``). The C
-    parser is libyaml, which refuses a few valid YAML 1.2 forms (``[host:port]`` in a flow
-    sequence); those, and every real error, are read again by the pure parser, whose verdict
-    and message stand."""
+    """Every document of a YAML stream as plain Python data."""
+    return list(_read(lambda yaml: list(yaml.load_all(text))))
+
+
+def _read(read: Any) -> Any:
+    """``read`` with ruamel.yaml's safe loader and its C parser (``ruamel.yaml.clib``, a
+    dependency) where the platform has a wheel: about five times the pure-Python parser's
+    speed, the same data (``tests/test_yamlio.py``). The C parser is libyaml, which refuses a
+    few valid YAML 1.2 forms (``[host:port]`` in a flow sequence); those, and every real
+    error, are read again by the pure parser, whose verdict and message stand."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        return list(YAML(typ="safe").load_all(text))
+        return read(YAML(typ="safe"))
     except YAMLError:
-        return list(YAML(typ="safe", pure=True).load_all(text))
+        return read(YAML(typ="safe", pure=True))

@@ -159,3 +159,24 @@ def test_web_fronts_are_optional(normalized: dict[str, dict[str, Any]]) -> None:
 
 def test_gateway_gets_a_large_file_limit(normalized: dict[str, dict[str, Any]]) -> None:
     assert normalized["default"]["services"]["openim-msggateway"]["ulimits"]["nofile"]["soft"] >= 100000
+
+
+def _input_labels(sets: list[str]) -> dict[str, str | None]:
+    from openim_config import build
+    from openim_config.loader import Source
+
+    plan = build.plan_for(Source([], ["chat.enabled=true", *sets], environ={}))
+    compose_file = next(a for a in build.render(plan, ("compose",))["compose"] if a.path == "compose.yaml")
+    services = yamlio.load_plain(compose_file.content.decode())["services"]
+    return {name: (svc.get("labels") or {}).get("openim-gen.inputs") for name, svc in services.items()}
+
+
+def test_a_changed_mounted_file_changes_the_definition_of_exactly_the_containers_that_read_it() -> None:
+    """Compose recreates a container when its definition changes, not when a file it mounts
+    does: a port of openim-api changes share.yml, which the chat containers mount too."""
+    before = _input_labels([])
+    after = _input_labels(["services.openim-api.ports.http={10012}"])
+    changed = {name for name in before if before[name] != after[name]}
+    # openim-api's own file holds the port; chat's share.yml holds the API's address
+    assert changed == {"openim-api", "chat-api", "chat-rpc", "admin-api", "admin-rpc"}
+    assert all(before[name] for name in changed), "every changed container carries the digest of its files"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,3 +96,12 @@ def test_the_fast_reader_reads_every_golden_artifact_as_the_pure_python_reader_d
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert yamlio.load_all_plain(text) == list(YAML(typ="safe", pure=True).load_all(text)), path
+
+
+def test_one_document_is_expected_where_one_is_read() -> None:
+    """An images lock or a Chart.yaml with a second document is an error, not half read."""
+    from ruamel.yaml.error import YAMLError
+
+    assert yamlio.load_all_plain("a: 1\n---\nb: 2\n") == [{"a": 1}, {"b": 2}]
+    with pytest.raises(YAMLError):
+        yamlio.load_plain("a: 1\n---\nb: 2\n")

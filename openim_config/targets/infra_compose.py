@@ -282,7 +282,7 @@ def label_inputs(services: dict[str, dict[str, Any]], files: Mapping[str, bytes]
         digest = hashlib.sha256()
         found = False
         for volume in svc.get("volumes", []):
-            source = volume.split(":")[0] if isinstance(volume, str) else ""
+            source = volume.split(":")[0] if isinstance(volume, str) else volume.get("source", "") if volume.get("type") == "bind" else ""
             for path in ([source] if source in files else []) + _inside(paths, source):
                 digest.update(path.encode() + b"\0" + files[path] + b"\0")
                 found = True

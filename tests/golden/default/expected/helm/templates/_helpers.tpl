@@ -199,12 +199,16 @@ affinity:
 
 {{/*
 Checkov waivers, each with its reason, as `checkov.io/skipN` annotations on a workload (nothing
-when the list is empty). (dict "root" $ "skips" (list "CKV_ID=why" ...)) -- rendered under metadata.
+when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false) -- rendered
+under metadata; "infra": a bundled component, which runs as its image's own user.
 */}}
 {{- define "openim.checkovSkips" -}}
 {{- $skips := .skips | default list -}}
-{{- if and (ne .root.Values.imagePullPolicy "Always") (not .noPull) -}}
+{{- if ne .root.Values.imagePullPolicy "Always" -}}
 {{- $skips = prepend $skips (printf "CKV_K8S_15=imagePullPolicy is %s (values.imagePullPolicy): air-gapped sites load the images from an openim-gen bundle" .root.Values.imagePullPolicy) -}}
+{{- end -}}
+{{- if .infra -}}
+{{- $skips = append $skips "CKV_K8S_40=runs as the image's own user, what its entrypoint and data directories expect (catalog/line.yaml contracts)" -}}
 {{- end -}}
 {{- if $skips }}
 annotations:
