@@ -384,6 +384,15 @@ CASES = [
         ],
     ),
     Case(
+        "release-too-long",
+        {"m.yaml": "targets:\n  helm:\n    release: openim-staging-europe-west-1-blue-xyz\n"},
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:3:5: targets.helm.release: 'openim-staging-europe-west-1-blue-xyz' is too long: Service names are "
+            "<release>-<name>, at most 63 characters, and the longest name is 26; use at most 36 characters"
+        ],
+    ),
+    Case(
         "kafka-sasl-bundled",
         {},
         ["--set", "infra.kafka.username=im", "--set", "infra.kafka.password=p"],

@@ -76,7 +76,8 @@ def test_values_layout(golden: tuple[Plan, Path]) -> None:
     values = yamlio.load_plain((chart / "values.yaml").read_text())
     for name, svc in plan.services.items():
         block = values[helm.values_key(name)]
-        assert block["name"] == name and block["serviceName"] == (svc.discovery_name or name)
+        # Service names start with the release's name (several releases share a namespace).
+        assert block["name"] == name and block["serviceName"] == f"{plan.model.targets.helm.release}-{svc.discovery_name or name}"
         assert block["replicas"] == len(svc.instances) and block["image"] == svc.image
         assert block["ports"] == {kind: ports[0] for kind, ports in svc.ports.items()}
         assert block["configFile"] == plan.catalog.binary_file(name)
@@ -107,36 +108,39 @@ def test_every_manifest_is_valid(golden: tuple[Plan, Path]) -> None:
 
 def test_port_set_at_install_reaches_config_container_and_service(golden: tuple[Plan, Path]) -> None:
     plan, chart = golden
+    release = plan.model.targets.helm.release
     docs = _template(plan, chart, {"openimRpcUser.ports.grpc": "10999"})
     assert _config(docs, plan, "server", "openim-rpc-user.yml")["rpc"]["ports"] == [10999]
-    container = _one(docs, "Deployment", "openim-rpc-user")["spec"]["template"]["spec"]["containers"][0]
+    container = _one(docs, "Deployment", f"{release}-openim-rpc-user")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "grpc", "containerPort": 10999, "protocol": "TCP"} in container["ports"]
-    assert _one(docs, "Service", "user-rpc-service")["spec"]["ports"][0]["port"] == 10999
+    assert _one(docs, "Service", f"{release}-user-rpc-service")["spec"]["ports"][0]["port"] == 10999
     _validate(docs)
 
 
 def test_gateway_port_set_at_install_reaches_config_probe_service_and_ingress(golden: tuple[Plan, Path]) -> None:
     plan, chart = golden
+    release = plan.model.targets.helm.release
     docs = _template(plan, chart, {"openimMsggateway.ports.ws": "20999", "ingress.enabled": "true"})
     assert _config(docs, plan, "server", "openim-msggateway.yml")["longConnSvr"]["ports"] == [20999]
-    container = _one(docs, "Deployment", "openim-msggateway")["spec"]["template"]["spec"]["containers"][0]
+    container = _one(docs, "Deployment", f"{release}-openim-msggateway")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "ws", "containerPort": 20999, "protocol": "TCP"} in container["ports"]
     assert container["readinessProbe"]["tcpSocket"]["port"] in {p["name"] for p in container["ports"]}
-    service = _one(docs, "Service", "messagegateway-rpc-service")["spec"]["ports"]
+    service = _one(docs, "Service", f"{release}-messagegateway-rpc-service")["spec"]["ports"]
     assert {"name": "ws", "port": 20999, "targetPort": "ws", "protocol": "TCP"} in service
     ingress = next(d for d in docs if d["kind"] == "Ingress" and d["metadata"]["name"].endswith("-openim"))
     backends = [p["backend"]["service"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
-    assert {"name": "messagegateway-rpc-service", "port": {"name": "ws"}} in backends
+    assert {"name": f"{release}-messagegateway-rpc-service", "port": {"name": "ws"}} in backends
     _validate(docs)
 
 
 def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
     plan, chart = golden
     docs = _template(plan, chart)
-    sa = f"{plan.model.targets.helm.release}-openim"
+    release = plan.model.targets.helm.release
+    sa = f"{release}-openim"
     for name, svc in plan.services.items():
         product = plan.catalog.products[svc.product]
-        spec = _one(docs, "Deployment", name)["spec"]
+        spec = _one(docs, "Deployment", f"{release}-{name}")["spec"]
         assert spec["replicas"] == len(svc.instances)
         pod = spec["template"]["spec"]
         assert pod["serviceAccountName"] == sa and pod["securityContext"]["runAsNonRoot"] is True
@@ -159,10 +163,10 @@ def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
             assert services == [], f"{name} listens on nothing and needs no Service"
             continue
         (service,) = services
-        assert service["metadata"]["name"] == (svc.discovery_name or name)
+        assert service["metadata"]["name"] == f"{release}-{svc.discovery_name or name}"
         if "grpc" in svc.ports:
             assert service["spec"]["ports"][0]["name"] == "grpc", f"{name}: gRPC must be the Service's first port"
-    assert "openim-crontask" not in {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+    assert not [d for d in docs if d["kind"] == "Service" and "crontask" in d["metadata"]["name"]]
 
 
 def test_discovery_rbac_is_namespaced(golden: tuple[Plan, Path]) -> None:
@@ -246,22 +250,27 @@ def test_bundled_infra_is_statefulsets_with_etcd_only_for_chat(tmp_path: Path) -
     data = {"storage": {"kafka-data": {"size": "50Gi", "storageClass": "fast"}, "redis-data": {"existingClaim": "redis-pvc"}}}
     plan, chart = _model_chart(data, tmp_path)
     docs = _template(plan, chart)
-    assert {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"} == {"mongodb", "redis", "kafka", "minio"}
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"} == {
+        "openim-mongodb",
+        "openim-redis",
+        "openim-kafka",
+        "openim-minio",
+    }
     assert not [d for d in docs if "etcd" in d["metadata"]["name"]]
     chat_plan, chat_chart = _model_chart({"chat": {"enabled": True}}, tmp_path / "chat")
-    etcd = _one(_template(chat_plan, chat_chart), "StatefulSet", "etcd")["spec"]["template"]["spec"]
+    etcd = _one(_template(chat_plan, chat_chart), "StatefulSet", "openim-etcd")["spec"]["template"]["spec"]
     assert etcd["containers"][0]["volumeMounts"] == [{"name": "data", "mountPath": "/bitnami/etcd"}]
     for name, port in (("mongodb", 27017), ("redis", 6379), ("kafka", 9092), ("minio", 9000)):
-        assert _one(docs, "Service", name)["spec"]["ports"][0]["port"] == port
-    kafka = _one(docs, "StatefulSet", "kafka")["spec"]["volumeClaimTemplates"][0]["spec"]
+        assert _one(docs, "Service", f"openim-{name}")["spec"]["ports"][0]["port"] == port
+    kafka = _one(docs, "StatefulSet", "openim-kafka")["spec"]["volumeClaimTemplates"][0]["spec"]
     assert kafka["storageClassName"] == "fast" and kafka["resources"]["requests"]["storage"] == "50Gi"
-    redis = _one(docs, "StatefulSet", "redis")["spec"]
+    redis = _one(docs, "StatefulSet", "openim-redis")["spec"]
     assert "volumeClaimTemplates" not in redis
     assert redis["template"]["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "redis-pvc"}}]
     assert "--requirepass" in redis["template"]["spec"]["containers"][0]["args"][0]
-    mongo_env = {e["name"] for e in _one(docs, "StatefulSet", "mongodb")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    mongo_env = {e["name"] for e in _one(docs, "StatefulSet", "openim-mongodb")["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_OPENIM_PASSWORD", "MONGO_OPENIM_USERNAME"} <= mongo_env
-    assert _config(docs, plan, "server", "kafka.yml")["address"] == ["kafka:9092"]
+    assert _config(docs, plan, "server", "kafka.yml")["address"] == ["openim-kafka:9092"]
     _validate(docs)
 
 
@@ -269,10 +278,10 @@ def test_external_infra_is_reached_by_a_stable_in_cluster_name(tmp_path: Path) -
     data = {"infra": {"mongodb": {"mode": "external", "address": ["db.example.com:27017"]}}}
     plan, chart = _model_chart(data, tmp_path)
     docs = _template(plan, chart)
-    assert "mongodb" not in {d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet"}
-    service = _one(docs, "Service", "mongodb")["spec"]
+    assert not [d for d in docs if d["kind"] == "StatefulSet" and "mongodb" in d["metadata"]["name"]]
+    service = _one(docs, "Service", "openim-mongodb")["spec"]
     assert service["type"] == "ExternalName" and service["externalName"] == "db.example.com" and "selector" not in service
-    assert _config(docs, plan, "server", "mongodb.yml")["address"] == ["mongodb:27017"]
+    assert _config(docs, plan, "server", "mongodb.yml")["address"] == ["openim-mongodb:27017"]
     secret = _one(docs, "Secret", f"{plan.model.targets.helm.release}-credentials")
     assert "mongodbRootPassword" not in secret["data"] and "mongodbPassword" in secret["data"]
     _validate(docs)
@@ -282,7 +291,7 @@ def test_without_chat_there_is_no_chat_config(tmp_path: Path) -> None:
     plan, chart = _model_chart({}, tmp_path)
     docs = _template(plan, chart)
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"} == {"openim-server-config"}
-    assert not [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] in ("chat-api", "admin-api")]
+    assert not [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] in ("openim-chat-api", "openim-admin-api")]
 
 
 def test_yaml_1_1_words_stay_strings(tmp_path: Path) -> None:
@@ -297,10 +306,13 @@ def test_yaml_1_1_words_stay_strings(tmp_path: Path) -> None:
 
 
 def test_the_chart_installs_only_into_the_namespace_the_model_names(tmp_path: Path) -> None:
-    _, chart = _model_chart({"chat": {"enabled": True}, "targets": {"helm": {"namespace": "team-im"}}}, tmp_path)
+    _, chart = _model_chart({"chat": {"enabled": True}, "targets": {"helm": {"namespace": "team-im", "release": "im"}}}, tmp_path)
     docs = c.helm_template(chart, "im", "team-im", [chart / helm.SECRETS_FILE])
     cm = _one(docs, "ConfigMap", "im-chat-config")
     assert yamlio.load_plain(cm["data"]["discovery.yml"])["kubernetes"]["namespace"] == "team-im"
     assert _one(docs, "RoleBinding", "im-openim-discovery")["subjects"][0]["namespace"] == "team-im"
     with pytest.raises(AssertionError, match="this chart is made for namespace team-im"):
         c.helm_template(chart, "im", "default", [chart / helm.SECRETS_FILE])
+    # Nor as another release: the config files dial the Services by the release's names.
+    with pytest.raises(AssertionError, match="this chart is made for release im"):
+        c.helm_template(chart, "openim", "team-im", [chart / helm.SECRETS_FILE])

@@ -222,9 +222,10 @@ def test_planted_missing_config_flag_is_caught(harness: Harness, fresh: Deployme
     import copy
 
     docs = copy.deepcopy(fresh.helm_docs)
-    api = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "openim-api")
+    deployment = f"{fresh.plan.model.targets.helm.release}-openim-api"
+    api = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == deployment)
     api["spec"]["template"]["spec"]["containers"][0]["args"] = ["-i", "0"]  # CONFIG_PATH alone, as upstream's manifests
-    (problem,) = _problems(harness, fresh, "helm", "openim-api", docs)
+    (problem,) = _problems(harness, fresh, "helm", deployment, docs)
     assert problem.startswith("does not start:") and "open discovery.yml: no such file or directory" in problem
 
 
@@ -245,9 +246,10 @@ def test_planted_service_account_token_on_chat_is_caught(harness: Harness, fresh
     import copy
 
     docs = copy.deepcopy(fresh.helm_docs)
-    chat = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "chat-rpc")
+    deployment = f"{fresh.plan.model.targets.helm.release}-chat-rpc"
+    chat = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == deployment)
     chat["spec"]["template"]["spec"]["automountServiceAccountToken"] = True
-    (problem,) = _problems(harness, fresh, "helm", "chat-rpc", docs)
+    (problem,) = _problems(harness, fresh, "helm", deployment, docs)
     assert "panic: interface conversion" in problem
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from openim_config import yamlio
 from openim_config.catalog import Catalog
 from openim_config.model import OpenIM
-from openim_config.plan.resolve import reach
+from openim_config.plan.resolve import kube_name, reach
 from openim_config.plan.types import Documents, Flavour, InfraPlan, ServicePlan
 
 
@@ -40,6 +40,11 @@ def log_dir(model: OpenIM, catalog: Catalog, product: str, flavour: Flavour) -> 
     return catalog.products[product].containerLogDir.rstrip("/") + "/"  # type: ignore[index]
 
 
+def discovery_name(model: OpenIM, name: str, flavour: Flavour) -> str:
+    """The name a process registers and is dialled by: in Kubernetes its Service's name."""
+    return kube_name(model, name) if flavour == "kubernetes" else name
+
+
 def api_url(model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour) -> str:
     if model.chat.api_url:
         return model.chat.api_url
@@ -50,7 +55,7 @@ def api_url(model: OpenIM, services: Mapping[str, ServicePlan], flavour: Flavour
     hosts: dict[Flavour, str] = {
         "host": reach(model, api.instances[0].host),
         "compose": compose_name("openim-api", 0, len(api.instances)),
-        "kubernetes": "openim-api",
+        "kubernetes": kube_name(model, "openim-api"),
     }
     host = hosts[flavour]
     return f"http://{host}:{port}"
@@ -134,8 +139,8 @@ def _fill_shared(
 def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: Mapping[str, InfraPlan], flavour: Flavour) -> None:
     share = docs["share.yml"]
     for binary in catalog.binaries.values():
-        if binary.product == "server" and binary.discoveryKey:
-            _set(share, f"rpcRegisterName.{binary.discoveryKey}", binary.discoveryName, "share.yml")
+        if binary.product == "server" and binary.discoveryKey and binary.discoveryName:
+            _set(share, f"rpcRegisterName.{binary.discoveryKey}", discovery_name(model, binary.discoveryName, flavour), "share.yml")
     _set(share, "imAdminUserID", [a.user_id for a in model.admins], "share.yml")
     kafka = model.infra.kafka
     k = docs["kafka.yml"]
@@ -199,4 +204,4 @@ def _fill_chat(docs: dict[str, Any], model: OpenIM, services: Mapping[str, Servi
     for svc in services.values():
         if svc.product == "chat" and svc.discovery_name:
             key = next(k for k, v in disc["rpcService"].items() if v == svc.discovery_name)
-            _set(disc, f"rpcService.{key}", svc.discovery_name, "discovery.yml")
+            _set(disc, f"rpcService.{key}", discovery_name(model, svc.discovery_name, flavour), "discovery.yml")

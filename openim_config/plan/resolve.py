@@ -105,6 +105,13 @@ def _infra_host_ports(model: OpenIM, name: str) -> dict[str, int]:
     return {"client": component.port}
 
 
+def kube_name(model: OpenIM, base: str) -> str:
+    """A Kubernetes object's name: the release name, then the component's own (``openim-mongodb``,
+    ``openim-user-rpc-service``), so several releases share a namespace. The config files dial
+    these names, so the chart is made for its release (``targets.helm.release``)."""
+    return f"{model.targets.helm.release}-{base}"
+
+
 @dataclass(frozen=True)
 class ExternalAlias:
     """Kubernetes: the in-cluster Service that stands for one external address, so the config
@@ -136,7 +143,7 @@ def external_aliases(model: OpenIM, name: str) -> list[ExternalAlias]:
         except ValueError:
             ip = False
         service = name if len(component.address) == 1 else f"{name}-{i}"
-        aliases.append(ExternalAlias(service, host, int(port), ip))
+        aliases.append(ExternalAlias(kube_name(model, service), host, int(port), ip))
     return aliases
 
 
@@ -155,7 +162,7 @@ def infra_plans(model: OpenIM, catalog: Catalog, users: dict[str, list[str]]) ->
             endpoints = {
                 "host": (f"{infra_host(model)}:{host_port}",),
                 "compose": (f"{name}:{first}",),
-                "kubernetes": (f"{name}:{first}",),
+                "kubernetes": (f"{kube_name(model, name)}:{first}",),
             }
         else:
             addrs = tuple(component.address)
@@ -198,6 +205,14 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
     for path, value in labels:
         if not DNS1123_LABEL.match(value):
             yield path, f"{value!r} is not a DNS-1123 label (lower-case letters, digits, '-', at most 63)"
+    longest = max(len(binary.discoveryName or name) for name, binary in catalog.binaries.items())
+    release = model.targets.helm.release
+    if len(release) > 62 - longest:
+        yield (
+            ("targets", "helm", "release"),
+            f"{release!r} is too long: Service names are <release>-<name>, at most 63 characters, and the longest name is "
+            f"{longest}; use at most {62 - longest} characters",
+        )
     for name in INFRA:
         component = getattr(model.infra, name)
         if component.mode == "external" and not component.address:

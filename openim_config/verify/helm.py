@@ -13,7 +13,7 @@ from typing import Any
 from openim_config.catalog import Catalog
 from openim_config.verify import composefile as cf
 from openim_config.verify.facts import InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
-from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports
+from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports, unprefix_names
 from openim_config.verify.reading import binary_for, digest, flag, get, load_yaml_text, start_fact
 
 __all__ = ["extract"]
@@ -88,8 +88,10 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
     for binary, w, docs in procs:
         facts.processes[binary] = _process(binary, w, docs, manifests, catalog, facts, secrets, with_secrets, resolve)
         product = catalog.binaries[binary].product
+        release = str((get(w.manifest, "metadata.labels") or {}).get("app.kubernetes.io/instance", ""))
         for file, doc in docs.items():
-            facts.documents.setdefault(f"{product}/{file}", strip_ports(catalog, product, file, normalise_document(file, doc, resolve)))
+            normalised = unprefix_names(catalog, product, file, normalise_document(file, doc, resolve), release)
+            facts.documents.setdefault(f"{product}/{file}", strip_ports(catalog, product, file, normalised))
     return facts
 
 

@@ -19,10 +19,8 @@ from typing import Any
 from openim_config.errors import UserError
 from openim_config.verify.reading import load_yaml_text
 
-__all__ = ["NAMESPACE", "RELEASE", "Rendered", "render"]
+__all__ = ["Rendered", "render"]
 
-RELEASE = "openim"
-NAMESPACE = "default"
 STAND_IN_SECRET = "openim-gen-verify-stand-in"
 SECRETS_FILE = "secrets.values.yaml"
 INSTALL_HINT = "pip install helm-python-sdk, or put helm on PATH"
@@ -41,25 +39,39 @@ def render(chart: Path) -> Rendered | None:
         raise UserError(f"{chart}: no Chart.yaml: run `openim-gen build` first")
     secrets = chart / SECRETS_FILE
     with_secrets = secrets.is_file()
+    release, namespace = _install_target(chart)
     try:
         sdk: Any = importlib.import_module("helm_python")
     except ImportError:
         sdk = None
     if sdk is not None:
-        return Rendered(_render_sdk(sdk, chart, secrets if with_secrets else None), "Helm SDK (helm-python-sdk)", with_secrets)
+        docs = _render_sdk(sdk, chart, secrets if with_secrets else None, release, namespace)
+        return Rendered(docs, "Helm SDK (helm-python-sdk)", with_secrets)
     exe = shutil.which("helm")
     if exe is not None:
-        return Rendered(_render_cli(exe, chart, secrets if with_secrets else None), f"helm template ({exe})", with_secrets)
+        docs = _render_cli(exe, chart, secrets if with_secrets else None, release, namespace)
+        return Rendered(docs, f"helm template ({exe})", with_secrets)
     return None
 
 
-def _render_sdk(sdk: Any, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
+def _install_target(chart: Path) -> tuple[str, str]:
+    """The release name and namespace the chart is made for (values.yaml): it refuses others."""
+    path = chart / "values.yaml"
+    docs = load_yaml_text(path.read_text(encoding="utf-8"), str(path)) if path.is_file() else []
+    values = docs[0] if docs and isinstance(docs[0], dict) else {}
+    release, namespace = values.get("release"), values.get("namespace")
+    if not isinstance(release, str) or not isinstance(namespace, str):
+        raise UserError(f"{path}: no release or namespace: rebuild the chart with `openim-gen build -t helm`")
+    return release, namespace
+
+
+def _render_sdk(sdk: Any, chart: Path, secrets: Path | None, release: str, namespace: str) -> list[dict[str, Any]]:
     values: dict[str, Any] = {"existingSecret": STAND_IN_SECRET}
     if secrets is not None:
         values = sdk.values_from_yaml(secrets.read_text(encoding="utf-8")) or {}
     try:
         with sdk.Chart.load(str(chart)) as loaded:
-            out: dict[str, str] = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+            out: dict[str, str] = loaded.render(values, name=release, namespace=namespace, is_install=True)
     except sdk.HelmError as exc:
         raise UserError(f"{chart}: Helm cannot render the chart: {type(exc).__name__}: {exc}") from None
     docs: list[dict[str, Any]] = []
@@ -69,8 +81,8 @@ def _render_sdk(sdk: Any, chart: Path, secrets: Path | None) -> list[dict[str, A
     return docs
 
 
-def _render_cli(exe: str, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
-    cmd = [exe, "template", RELEASE, str(chart), "-n", NAMESPACE]
+def _render_cli(exe: str, chart: Path, secrets: Path | None, release: str, namespace: str) -> list[dict[str, Any]]:
+    cmd = [exe, "template", release, str(chart), "-n", namespace]
     cmd += ["-f", str(secrets)] if secrets is not None else ["--set", f"existingSecret={STAND_IN_SECRET}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
     if proc.returncode != 0:

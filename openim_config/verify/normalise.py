@@ -16,7 +16,7 @@ from openim_config.catalog import Catalog
 from openim_config.verify.facts import KUBERNETES_TARGETS, TargetFacts
 from openim_config.verify.reading import get, split_address
 
-__all__ = ["RULES", "Rule", "normalise_document", "process_infra", "resolve_address", "strip_ports"]
+__all__ = ["RULES", "Rule", "normalise_document", "process_infra", "resolve_address", "strip_ports", "unprefix_names"]
 
 Resolver = Callable[[str, int], "str | None"]
 """(host, port) -> what it reaches in this target (``bundled:redis``, ``openim-api:http``) or None."""
@@ -73,6 +73,11 @@ RULES: dict[str, Rule] = {
             "capabilities",
             "the chart runs no web front and no monitoring stack of its own (build says what it does instead): "
             "shown as not deployed, not compared",
+        ),
+        Rule(
+            "names",
+            "in Kubernetes the discovery names (share.yml rpcRegisterName, chat's discovery.yml rpcService) are the "
+            "release's Service names, <release>-<name>, so releases can share a namespace: compared without that prefix",
         ),
         Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
         Rule("executable", "the binary target runs the executable on the host: it has no image"),
@@ -172,6 +177,17 @@ def strip_ports(catalog: Catalog, product: str, file: str, doc: Any) -> Any:
         if binary.product == product and catalog.binary_file(name) == file:
             for spec in binary.ports.values():
                 _delete(out, spec.key)
+    return out
+
+
+def unprefix_names(catalog: Catalog, product: str, file: str, doc: Any, release: str) -> Any:
+    """Rule ``names``: the discovery names without the release's prefix."""
+    names_file, key = catalog.products[product].discoveryNameKey.split(":")  # type: ignore[index]
+    names = get(doc, key) if file == names_file else None
+    if not isinstance(names, dict):
+        return doc
+    out = yamlio.copy_plain(doc)
+    _set(out, key, {k: v.removeprefix(f"{release}-") if isinstance(v, str) else v for k, v in names.items()})
     return out
 
 

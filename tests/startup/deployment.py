@@ -10,7 +10,7 @@ from typing import Any
 
 from openim_config import artifacts
 from openim_config.plan import Plan
-from openim_config.verify.normalise import kubernetes_document_view, normalise_document, strip_ports
+from openim_config.verify.normalise import kubernetes_document_view, normalise_document, strip_ports, unprefix_names
 from tests.scenarios import TARGET_NAMES, plan_case, render_case, secret_env
 from tests.startup import checks
 from tests.startup import processes as procs
@@ -59,7 +59,7 @@ def comparable(plan: Plan, started: Started, kubernetes: bool) -> dict[str, Any]
     """A started process's decoded files with what may differ between targets taken out
     (``openim_config.verify.normalise``: the one list of those differences, printed by
     ``openim-gen verify``): addresses (checked per process by reachability instead), the
-    discovery backend against Kubernetes, log location and stdout, registerIP, and the port
+    discovery backend and the release-prefixed discovery names against Kubernetes, log location and stdout, registerIP, and the port
     lists (compared as the port each process takes at its own index). ``kubernetes``: the
     view compared with a Kubernetes process."""
     assert started.loaded is not None
@@ -68,7 +68,9 @@ def comparable(plan: Plan, started: Started, kubernetes: bool) -> dict[str, Any]
     for file, doc in started.loaded.files.items():
         view = normalise_document(file, copy.deepcopy(doc), lambda host, port: "reached")
         view = strip_ports(plan.catalog, product, file, view)
-        out[file] = kubernetes_document_view(file, view) if kubernetes else view
+        if kubernetes:
+            view = kubernetes_document_view(file, unprefix_names(plan.catalog, product, file, view, plan.model.targets.helm.release))
+        out[file] = view
     return out
 
 

@@ -14,7 +14,7 @@ from openim_config.catalog import PortKind
 from openim_config.model import Service, base
 from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import minio_routed_by_ingress
-from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases
+from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases, kube_name
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
 from openim_config.targets.monitoring import ALERT_RULES
 
@@ -102,6 +102,11 @@ def build(plan: Plan) -> Block:
     target = plan.model.targets.helm
     monitor = target.service_monitor
     fields: dict[str, Node] = {
+        "release": fixed(
+            "The release name to install as (openim.yaml targets.helm.release): object names start with it, and\n"
+            "the config files dial the Services by those names; installing under another name fails",
+            target.release,
+        ),
         "namespace": fixed(
             "The namespace to install into (openim.yaml targets.helm.namespace): installing elsewhere fails, since\n"
             "the config files and discovery are made for it",
@@ -181,8 +186,8 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
         f"{name}: {ROLES.get(name, svc.product)}.",
         {
             "enabled": Value("Install it; false removes its Deployment, Service and Ingress path.", True, BOOL),
-            "name": fixed("Deployment name and app.kubernetes.io/component", name),
-            "serviceName": fixed("Service name: the name the config files dial", svc.discovery_name or name),
+            "name": fixed("app.kubernetes.io/component; its Deployment is <release>-<name>", name),
+            "serviceName": fixed("Service name: the name the config files dial", kube_name(plan.model, svc.discovery_name or name)),
             "product": fixed("Which ConfigMap it mounts (server or chat)", svc.product),
             "replicas": Value(
                 "Pods (openim.yaml instances); each reads index 0 of every port list.",

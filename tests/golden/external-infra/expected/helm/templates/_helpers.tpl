@@ -20,6 +20,15 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service | quote }}
 helm.sh/chart: {{ include "openim.chart" .root }}
 {{- end -}}
 
+{{/*
+An object's name: the release's name, then the component's (dict "root" $ "name" "openim-api"). The
+values' Service names are made the same way by openim-gen (the config files dial them), and the
+chart refuses another release name, so both agree; openim-gen keeps the sum within 63 characters.
+*/}}
+{{- define "openim.fullname" -}}
+{{- printf "%s-%s" .root.Release.Name .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "openim.serviceAccountName" -}}
 {{- printf "%s-openim" .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

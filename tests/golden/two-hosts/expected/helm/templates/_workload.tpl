@@ -36,7 +36,7 @@ Kubernetes resolver dials.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ $svc.name | quote }}
+  name: {{ include "openim.fullname" (dict "root" $root "name" $svc.name) | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
   {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips) | nindent 2 }}
