@@ -20,6 +20,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service | quote }}
 helm.sh/chart: {{ include "openim.chart" .root }}
 {{- end -}}
 
+{{/* An object of this release: (dict "root" $ "name" "prometheus") -> <release>-prometheus. */}}
+{{- define "openim.fullname" -}}
+{{- printf "%s-%s" .root.Release.Name .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "openim.serviceAccountName" -}}
 {{- printf "%s-openim" .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -39,7 +44,7 @@ helm.sh/chart: {{ include "openim.chart" .root }}
 {{- toJson $keys -}}
 {{- end -}}
 
-{{/* Secret ids the enabled services and bundled infrastructure read, sorted and unique, as JSON. */}}
+{{/* Secret ids the enabled services, bundled infrastructure and monitoring read, sorted and unique, as JSON. */}}
 {{- define "openim.secretIds" -}}
 {{- $ids := list -}}
 {{- range $key := include "openim.serviceKeys" . | fromJsonArray -}}
@@ -48,6 +53,11 @@ helm.sh/chart: {{ include "openim.chart" .root }}
 {{- range $name, $infra := .Values.infra -}}
 {{- if $infra.enabled -}}
 {{- $ids = concat $ids (values ($infra.secretEnv | default dict)) -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.monitoring -}}
+{{- if .enabled -}}
+{{- $ids = concat $ids (values (.alertmanager.secretFiles | default dict)) (values (.grafana.secretFiles | default dict)) -}}
 {{- end -}}
 {{- end -}}
 {{- toJson ($ids | uniq | sortAlpha) -}}
