@@ -287,8 +287,7 @@ def shellcheck(paths: Sequence[Path], shell: str = "sh") -> None:
 
 # --------------------------------------------------------------------------- promtool, amtool
 PROMETHEUS_TOOLS = (
-    "apt-get download prometheus prometheus-alertmanager && dpkg -x <each .deb> <dir>, "
-    "then put <dir>/usr/bin on PATH (.ci/run does this)"
+    "apt-get download prometheus prometheus-alertmanager && dpkg -x <each .deb> <dir>, then put <dir>/usr/bin on PATH (.ci/run does this)"
 )
 
 

@@ -96,7 +96,8 @@ def _workload(docs: list[dict[str, Any]], component: str) -> dict[str, Any]:
     (found,) = [
         d
         for d in docs
-        if d["kind"] in ("Deployment", "StatefulSet") and d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == component
+        if d["kind"] in ("Deployment", "StatefulSet")
+        and d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == component
     ]
     return found
 
@@ -137,7 +138,11 @@ def test_the_pods_are_hardened_and_run_as_their_images_users(rendered: tuple[Pla
             "seccompProfile": {"type": "RuntimeDefault"},
         }
         (container,) = spec["containers"]
-        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
         assert container["readinessProbe"]["httpGet"]["port"] == "http" and container["livenessProbe"]["httpGet"]["port"] == "http"
         # Only Prometheus talks to the Kubernetes API.
         assert spec["automountServiceAccountToken"] is (component == "prometheus")
@@ -205,7 +210,7 @@ def _targets(job: Mapping[str, Any], pods: list[dict[str, Any]]) -> list[dict[st
 
 def _pods(docs: list[dict[str, Any]], namespace: str, phase: str = "Running") -> list[dict[str, Any]]:
     """The pods the workloads would run: each replica with its template's labels and containers."""
-    out = []
+    out: list[dict[str, Any]] = []
     for d in docs:
         if d["kind"] in ("Deployment", "StatefulSet"):
             template = d["spec"]["template"]
@@ -230,7 +235,10 @@ def test_every_openim_metrics_port_is_scraped_on_every_pod(rendered: tuple[Plan,
     assert set(jobs) == set(with_metrics), "one job per OpenIM service with a metrics port, named as in the other targets"
     pods = _pods(docs, "default")
     # Another release's pods in the same namespace are not this release's targets.
-    pods += [{**p, "name": "other-" + p["name"], "labels": {**p["labels"], "app.kubernetes.io/instance": "other"}} for p in _pods(docs, "default")]
+    pods += [
+        {**p, "name": "other-" + p["name"], "labels": {**p["labels"], "app.kubernetes.io/instance": "other"}}
+        for p in _pods(docs, "default")
+    ]
     for name, svc in with_metrics.items():
         targets = _targets(jobs[name], pods)
         (container,) = _workload(docs, name)["spec"]["template"]["spec"]["containers"]
@@ -292,7 +300,11 @@ def test_grafana_reads_prometheus_and_is_where_openim_api_says(rendered: tuple[P
 def test_credentials_reach_the_monitoring_pods_only_as_secret_files(rendered: tuple[Plan, list[dict[str, Any]]]) -> None:
     _, docs = rendered
     secret = _secret(docs)
-    assert {secret[k] for k in ("grafanaAdminPassword", "alertSmtpPassword", "alertWebhookUrl")} == {GRAFANA_PASSWORD, SMTP_PASSWORD, WEBHOOK_URL}
+    assert {secret[k] for k in ("grafanaAdminPassword", "alertSmtpPassword", "alertWebhookUrl")} == {
+        GRAFANA_PASSWORD,
+        SMTP_PASSWORD,
+        WEBHOOK_URL,
+    }
     text = yamlio.dump([d for d in docs if d["kind"] != "Secret"])
     assert "LEAK" not in text, "a credential outside the Secret"
     for component, ids in (("alertmanager", {"alertSmtpPassword", "alertWebhookUrl"}), ("grafana", {"grafanaAdminPassword"})):
@@ -325,7 +337,9 @@ def _secret_files(docs: list[dict[str, Any]], component: str, where: Path) -> No
         (where / item["path"]).symlink_to(Path("..data") / item["path"])
 
 
-def test_alertmanager_starts_with_the_credentials_from_the_secret_files(rendered: tuple[Plan, list[dict[str, Any]]], tmp_path: Path) -> None:
+def test_alertmanager_starts_with_the_credentials_from_the_secret_files(
+    rendered: tuple[Plan, list[dict[str, Any]]], tmp_path: Path
+) -> None:
     """The container's start, run by the real sh and awk against the files the kubelet mounts: the
     configuration Alertmanager gets holds the credentials exactly, and amtool accepts it."""
     _, docs = rendered
@@ -370,12 +384,22 @@ def test_network_policies_let_prometheus_scrape_and_close_the_rest(tmp_path: Pat
     validate(docs)
 
     def sources(component: str, port: str) -> list[Any]:
-        (policy,) = [d for d in docs if d["kind"] == "NetworkPolicy" and d["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == component]
+        (policy,) = [
+            d
+            for d in docs
+            if d["kind"] == "NetworkPolicy" and d["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
+        ]
         rules = policy["spec"]["ingress"]
         return [r.get("from") for r in rules if {"port": port, "protocol": "TCP"} in r["ports"]]
 
     def components(peers: list[Any]) -> set[str]:
-        return {v for p in peers or [] for e in p.get("podSelector", {}).get("matchExpressions", []) if e["key"].endswith("component") for v in e["values"]}
+        return {
+            v
+            for p in peers or []
+            for e in p.get("podSelector", {}).get("matchExpressions", [])
+            if e["key"].endswith("component")
+            for v in e["values"]
+        }
 
     (metrics,) = sources("openim-api", "metrics")
     assert components(metrics) == {"prometheus"} and {"namespaceSelector": {"matchLabels": {"team": "ops"}}} in metrics
@@ -391,14 +415,22 @@ def test_checkov_finds_nothing_new_in_the_monitoring_stack(rendered: tuple[Plan,
     assert set(failures) <= set(STILL_FAILING), {k: v for k, v in failures.items() if k not in STILL_FAILING}
     assert "CKV_K8S_35" not in failures, "no credential as an environment variable"
     # The waivers it needs, each saying why: Prometheus's API token, Grafana's own user (472).
-    skips = {d["metadata"]["name"]: " ".join(d["metadata"].get("annotations", {}).values()) for d in ours if d["kind"] in ("Deployment", "StatefulSet")}
+    skips = {
+        d["metadata"]["name"]: " ".join(d["metadata"].get("annotations", {}).values())
+        for d in ours
+        if d["kind"] in ("Deployment", "StatefulSet")
+    }
     assert "CKV_K8S_38=Prometheus lists this release's pods" in skips[_name("prometheus")]
     assert "CKV_K8S_40=runs as the image's own user" in skips[_name("grafana")]
 
 
 # ------------------------------------------------------------------------------- the other choices
 def _monitoring_objects(docs: list[dict[str, Any]]) -> list[str]:
-    return [f"{d['kind']}/{d['metadata']['name']}" for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") in MONITORING]
+    return [
+        f"{d['kind']}/{d['metadata']['name']}"
+        for d in docs
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") in MONITORING
+    ]
 
 
 def test_with_a_prometheus_operator_the_chart_runs_no_monitoring_of_its_own(tmp_path: Path) -> None:

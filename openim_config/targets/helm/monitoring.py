@@ -74,7 +74,9 @@ def block(plan: Plan, persistence: Mapping[str, Block], resources: Mapping[str, 
             )
         else:
             fields["adminUser"] = Value(
-                "Grafana's administrator (openim.yaml monitoring.grafanaAdminUser).", mon.grafana_admin_user, {"type": "string", "minLength": 1}
+                "Grafana's administrator (openim.yaml monitoring.grafanaAdminUser).",
+                mon.grafana_admin_user,
+                {"type": "string", "minLength": 1},
             )
             fields["rootUrl"] = Value(
                 "Where browsers open Grafana: openim.yaml monitoring.grafanaUrl, which is also openim-api.yml's\n"
@@ -85,7 +87,10 @@ def block(plan: Plan, persistence: Mapping[str, Block], resources: Mapping[str, 
         if name in SECRET_DIRS:
             fields["secretFiles"] = Block(
                 "Credentials it reads, as files of the Secret: variable its start sets -> Secret key.",
-                {e.variable: Value("Read at start.", e.secret_id, {"type": "string", "minLength": 1}) for e in plan.bundled_env.get(name, ())},
+                {
+                    e.variable: Value("Read at start.", e.secret_id, {"type": "string", "minLength": 1})
+                    for e in plan.bundled_env.get(name, ())
+                },
             )
             fields["secretDir"] = Value("Where they are mounted (fixed).", SECRET_DIRS[name], {"const": SECRET_DIRS[name]})
             start = START if name == "alertmanager" else GRAFANA_START
