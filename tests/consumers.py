@@ -285,6 +285,33 @@ def shellcheck(paths: Sequence[Path], shell: str = "sh") -> None:
         _fail("shellcheck", proc)
 
 
+# --------------------------------------------------------------------------- promtool, amtool
+PROMETHEUS_TOOLS = (
+    "apt-get download prometheus prometheus-alertmanager && dpkg -x <each .deb> <dir>, then put <dir>/usr/bin on PATH (.ci/run does this)"
+)
+
+
+def _prometheus_tool(name: str, args: Sequence[str | Path]) -> str:
+    exe = shutil.which(name)
+    if exe is None:
+        _missing(name, PROMETHEUS_TOOLS)
+    proc = _run([exe, *args])
+    if proc.returncode != 0:
+        _fail(f"{name} {' '.join(str(a) for a in args)}", proc)
+    return proc.stdout + proc.stderr
+
+
+def promtool(args: Sequence[str | Path]) -> str:
+    """Prometheus's own checker (``check config``, ``check rules``). Debian's build (2.42) leaves
+    out the Kubernetes service discovery: a ``kubernetes_sd_configs`` block is refused as unknown."""
+    return _prometheus_tool("promtool", args)
+
+
+def amtool_check_config(path: Path) -> str:
+    """Alertmanager's own configuration checker (Debian's 0.25)."""
+    return _prometheus_tool("amtool", ["check-config", path])
+
+
 # --------------------------------------------------------------------------- checkov
 def checkov_failures(manifests: Sequence[Mapping[str, Any]], workdir: Path) -> dict[str, set[str]]:
     """Checkov's Kubernetes checks over rendered manifests: check id -> resources that fail it

@@ -199,3 +199,18 @@ def test_shellcheck(tmp_path: Path) -> None:
     bad.write_text("#!/bin/sh\necho $1\n")
     with pytest.raises(AssertionError, match="SC2086"):
         c.shellcheck([bad])
+
+
+def test_promtool_and_amtool_reject(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text("groups: [{name: g, rules: [{alert: A, expr: 'up =='}]}]\n")
+    with pytest.raises(AssertionError, match="promtool"):
+        c.promtool(["check", "rules", rules])
+    rules.write_text("groups: [{name: g, rules: [{alert: A, expr: 'up == 0'}]}]\n")
+    c.promtool(["check", "rules", rules])
+    config = tmp_path / "alertmanager.yml"
+    config.write_text("route: {receiver: nobody}\nreceivers: [{name: default}]\n")
+    with pytest.raises(AssertionError, match="amtool"):
+        c.amtool_check_config(config)
+    config.write_text("route: {receiver: default}\nreceivers: [{name: default}]\n")
+    c.amtool_check_config(config)

@@ -110,7 +110,7 @@ def test_build_says_what_the_chart_does_with_monitoring(tmp_path: Path) -> None:
     model.write_text("monitoring: {enabled: true}\nfronts: {web: {enabled: true}}\n")
     result = CliRunner().invoke(cli, ["build", "-f", str(model), "-t", "helm", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "note: helm: monitoring.enabled deploys nothing in the chart" in result.output
+    assert "note: helm: monitoring: the chart runs Prometheus" in result.output and "no node-exporter" in result.output
     assert "note: helm: fronts.web: not part of the chart" in result.output
     result = CliRunner().invoke(cli, ["build", "-f", str(model), "-t", "compose", "-o", str(tmp_path / "out")])
     assert "note:" not in result.output

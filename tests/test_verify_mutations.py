@@ -187,3 +187,13 @@ def test_a_pod_started_without_its_config_directory(production: Path, capsys: py
 def test_a_front_missing_from_one_target_is_named(production: Path) -> None:
     edit_yaml(production / "compose/compose.yaml", lambda d: d["services"].pop("openim-web-front"))
     assert ("extra web-front", "image") in _keys(production)
+
+
+def test_the_charts_own_monitoring_is_compared_with_the_other_targets(built: dict[str, Path], tmp_path: Path) -> None:
+    """two-hosts runs Prometheus in every target: an image changed in the chart alone is named."""
+    deploy = copy_case(built["two-hosts"], tmp_path / "deploy")
+    rows = {(r.subject, r.fact): r for r in verify(deploy).rows}
+    assert rows[("extra prometheus", "image")].cell("helm") == rows[("extra prometheus", "image")].cell("compose")
+    assert rows[("extra node-exporter", "image")].cell("helm") == "not deployed"
+    edit_yaml(deploy / "helm/values.yaml", lambda d: d["monitoring"]["prometheus"].__setitem__("image", "mirror.example.com/prometheus:v2"))
+    assert _keys(deploy) == {("extra prometheus", "image")}

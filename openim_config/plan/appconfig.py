@@ -164,7 +164,8 @@ def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: M
 
 def grafana_url(model: OpenIM, flavour: Flavour) -> str:
     """Where browsers open Grafana (the admin front embeds it): the model's URL, else the
-    Grafana the binary and compose targets run on the public host; Kubernetes runs none."""
+    Grafana the binary and compose targets run on the public host; the chart cannot know where
+    browsers reach the Grafana it runs."""
     mon = model.monitoring
     if mon.grafana_url:
         return mon.grafana_url

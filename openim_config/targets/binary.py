@@ -28,7 +28,7 @@ from openim_config.targets.infra_compose import (
     monitoring_services,
     pull_policy,
 )
-from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
+from openim_config.targets.monitoring import ALERT_RULES, RULES_FILE, alertmanager_config, prometheus_config
 
 REPOS = {"server": "open-im-server", "chat": "chat"}
 HARDENING = (
@@ -176,7 +176,7 @@ def _infra(plan: Plan, infra_root: str) -> list[Artifact]:
         f"127.0.0.1:{monitoring.node_exporter_port}" if monitoring.enabled else None,
     )
     artifacts.append(yaml_artifact(f"{_rel(config_root)}/prometheus.yml", prometheus, 0o644, GENERATED))
-    artifacts.append(yaml_artifact(f"{_rel(config_root)}/instance-down-rules.yml", ALERT_RULES, 0o644, GENERATED))
+    artifacts.append(yaml_artifact(f"{_rel(config_root)}/{RULES_FILE}", ALERT_RULES, 0o644, GENERATED))
     artifacts.append(yaml_artifact(f"{_rel(config_root)}/alertmanager.yml", alertmanager_config(plan), 0o644, GENERATED))
     if monitoring.enabled:
         services.update(monitoring_services(plan, target.data_dir, config_root, host_network=True))

@@ -32,7 +32,7 @@ from openim_config.targets.infra_compose import (
     pull_policy,
     volume_source,
 )
-from openim_config.targets.monitoring import ALERT_RULES, alertmanager_config, prometheus_config
+from openim_config.targets.monitoring import ALERT_RULES, RULES_FILE, alertmanager_config, prometheus_config
 
 
 def data_dir(plan: Plan) -> str | None:
@@ -163,7 +163,7 @@ def _monitoring(plan: Plan, services: dict[str, Any]) -> list[Artifact]:
             "alertmanager:9093",
             f"host.docker.internal:{plan.model.monitoring.node_exporter_port}",
         ),
-        "instance-down-rules.yml": ALERT_RULES,
+        RULES_FILE: ALERT_RULES,
         "alertmanager.yml": alertmanager_config(plan),
     }
     for name, svc in monitoring_services(plan, data_dir(plan), "./monitoring", host_network=False).items():

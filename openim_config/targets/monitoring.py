@@ -100,6 +100,13 @@ exec /bin/alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/alert
 """
 
 
+def from_files(directory: str) -> str:
+    """A start script's first line in Kubernetes, where credentials are files of a Secret volume
+    (never variables of the pod spec): each file of ``directory`` becomes the variable it is named
+    after (Kubernetes' own ``..data`` entries are hidden from the glob)."""
+    return f'for f in {directory}/*; do if [ -f "$f" ]; then export "${{f##*/}}=$(cat "$f")"; fi; done\n'
+
+
 def scrape_configs(plan: Plan, address: Callable[[Instance], str]) -> list[dict[str, Any]]:
     jobs: list[dict[str, Any]] = []
     for svc in plan.services.values():
@@ -117,13 +124,19 @@ def scrape_configs(plan: Plan, address: Callable[[Instance], str]) -> list[dict[
     return jobs
 
 
+GLOBAL = {"scrape_interval": "15s", "evaluation_interval": "15s"}
+"""Prometheus's global settings, the same in every target."""
+RULES_FILE = "instance-down-rules.yml"
+"""The alert rules' file, beside prometheus.yml."""
+
+
 def prometheus_config(plan: Plan, address: Callable[[Instance], str], alertmanager: str, node_exporter: str | None) -> dict[str, Any]:
     jobs = scrape_configs(plan, address)
     if node_exporter:
         jobs.append({"job_name": "node-exporter", "static_configs": [{"targets": [node_exporter]}]})
     return {
-        "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
+        "global": dict(GLOBAL),
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
-        "rule_files": ["instance-down-rules.yml"],
+        "rule_files": [RULES_FILE],
         "scrape_configs": jobs,
     }

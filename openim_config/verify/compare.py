@@ -194,7 +194,8 @@ def _infra_rows(name: str, infra: dict[str, InfraFacts | Unknown | None]) -> lis
 
 
 def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> list[Row]:
-    """A front or monitoring part: the chart runs none of its own (rule ``capabilities``)."""
+    """A front or monitoring part: where the chart runs none of its own, not deployed (rule
+    ``capabilities``); where it does, a Service stands for host ports (rule ``published``)."""
 
     def values(get: Callable[[ExtraFacts], Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -206,9 +207,12 @@ def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> li
         return out
 
     subject = f"extra {name}"
+    published = {
+        t: NotApplicable("published", "Service") for t, f in extras.items() if t in KUBERNETES_TARGETS and isinstance(f, ExtraFacts)
+    }
     return [
         Row(subject, "image", values(lambda f: f.image), rule="capabilities"),
-        Row(subject, "published", values(lambda f: f.published), _ports, rule="capabilities"),
+        Row(subject, "published", values(lambda f: f.published) | published, _ports, rule="capabilities"),
     ]
 
 

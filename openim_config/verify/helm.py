@@ -12,13 +12,15 @@ from typing import Any
 
 from openim_config.catalog import Catalog
 from openim_config.verify import composefile as cf
-from openim_config.verify.facts import InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
+from openim_config.verify.facts import ExtraFacts, InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
 from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports, unprefix_names
 from openim_config.verify.reading import binary_for, digest, flag, get, load_yaml_text, start_fact
 
 __all__ = ["extract"]
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+MONITORING = ("prometheus", "alertmanager", "grafana")
+"""The chart's own monitoring stack, by component label (values.monitoring)."""
 
 
 @dataclass
@@ -72,6 +74,10 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
         if config_path and binary:
             procs.append((binary, w, _config(manifests, w, str(config_path))))
             identity[w.name] = (binary, w)
+            continue
+        if w.labels.get("app.kubernetes.io/component") in MONITORING:
+            name = w.labels["app.kubernetes.io/component"]
+            facts.extras[name] = ExtraFacts(name, str(w.container.get("image", "")))
             continue
         component = cf.infra_component(str(w.container.get("name", w.name)), w.container)
         if component:

@@ -59,8 +59,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "grafana",
-            "openim-api.yml prometheus.grafanaURL names the Grafana each target runs (the chart runs none, so it is "
-            "empty there unless monitoring.grafanaUrl is set): not compared with helm",
+            "openim-api.yml prometheus.grafanaURL names the Grafana each target runs (the chart cannot know where "
+            "browsers reach its Grafana, so it is empty there unless monitoring.grafanaUrl is set): not compared with helm",
         ),
         Rule("null", 'Helm renders upstream-null keys as "": null and "" are equal'),
         Rule(
@@ -71,8 +71,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "capabilities",
-            "the chart runs no web front and no monitoring stack of its own (build says what it does instead): "
-            "shown as not deployed, not compared",
+            "the chart runs no web front, no node-exporter, and no monitoring stack of its own when the cluster's "
+            "Prometheus operator serves it (build says what it does instead): shown as not deployed, not compared",
         ),
         Rule(
             "names",

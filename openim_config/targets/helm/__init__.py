@@ -25,6 +25,8 @@ from openim_config.artifacts import Artifact, secret, text
 from openim_config.plan import Plan
 from openim_config.plan.secrets import resolve
 from openim_config.targets.helm import tree
+from openim_config.targets.helm.monitoring import COMPONENTS as MONITORING_COMPONENTS
+from openim_config.targets.helm.monitoring import deploys_monitoring
 from openim_config.targets.helm.values import PORT_ORDER, build, kubernetes_components, values_key
 from openim_config.targets.ignored import set_but_unused
 from openim_config.templating import static_files
@@ -75,17 +77,25 @@ def render(plan: Plan) -> list[Artifact]:
 MONITORING_KEYS = (
     "alerts.email.to", "alerts.email.sender", "alerts.email.smarthost", "alerts.email.username", "alerts.email.password",
     "alerts.email.requireTls", "alerts.webhook.url", "alerts.webhook.sendResolved", "prometheusPort", "alertmanagerPort",
-    "grafanaPort", "nodeExporterPort", "grafanaAdminUser", "grafanaAdminPassword",
+    "grafanaPort", "grafanaAdminUser", "grafanaAdminPassword",
 )  # fmt: skip
+"""What the chart's own Prometheus, Alertmanager and Grafana use, and an operator's do not."""
 UNUSED = [
     *((f"infra.{name}", "exposes each component on its own port through a Service (host ports are the other targets')")
       for name in ("mongodb.port", "redis.port", "kafka.port", "etcd.port", "minio.consolePort")),
     ("services.<key>.hosts", "lets Kubernetes place the pods (hosts place processes on bare hosts)"),
     ("storage.<key>.hostPath", "keeps data in claims"),
-    *((f"monitoring.{key}", "runs no Prometheus, Alertmanager or Grafana of its own") for key in MONITORING_KEYS),
+    ("monitoring.nodeExporterPort", "runs no node-exporter (it needs the host's network, PID namespace and file system)"),
     *((f"fronts.{front}.{key}", "runs no web front") for front in ("web", "admin") for key in ("port", "image")),
 ]  # fmt: skip
 """What the model says that the chart has no use for."""
+OPERATOR = "leaves monitoring to your cluster's Prometheus operator (targets.helm.serviceMonitor)"
+OPERATOR_UNUSED = [
+    *((f"monitoring.{key}", OPERATOR) for key in MONITORING_KEYS),
+    *((f"storage.{volume}.{key}", OPERATOR)
+      for volume in ("prometheus-data", "grafana-data") for key in ("size", "storageClass", "accessModes", "existingClaim")),
+]  # fmt: skip
+"""With a Prometheus operator, what only the chart's own monitoring stack would have used."""
 
 
 def notes(plan: Plan) -> list[str]:
@@ -100,13 +110,20 @@ def notes(plan: Plan) -> list[str]:
         )
     elif model.monitoring.enabled:
         out.append(
-            "monitoring.enabled deploys nothing in the chart (no Prometheus, Alertmanager or Grafana of its own): set "
-            "targets.helm.serviceMonitor.enabled to have your cluster's Prometheus operator scrape OpenIM and load the alert rules"
+            "monitoring: the chart runs Prometheus (it finds OpenIM's pods through the Kubernetes API, a namespaced Role), "
+            "Alertmanager and Grafana; no node-exporter (a DaemonSet needs the host's network, PID namespace and root "
+            "file system, which restricted clusters refuse: use your cluster's own)"
         )
+        if not model.monitoring.grafana_url:
+            out.append(
+                "monitoring.grafanaUrl is not set: openim-api.yml's prometheus.grafanaURL stays empty (the chart cannot know "
+                "where browsers reach Grafana); expose the Grafana Service and set monitoring.grafanaUrl to that address"
+            )
     fronts = [name for name, front in (("fronts.web", model.fronts.web), ("fronts.admin", model.fronts.admin)) if front.enabled]
     if fronts:
         out.append(f"{' and '.join(fronts)}: not part of the chart (binary and compose run them); deploy the front images yourself")
-    return out + set_but_unused(plan, "helm", UNUSED)
+    unused = UNUSED + (OPERATOR_UNUSED if monitor and model.monitoring.enabled else [])
+    return out + set_but_unused(plan, "helm", unused)
 
 
 def _values_header(plan: Plan) -> str:
@@ -148,7 +165,8 @@ def _values_schema_text(values: tree.Block) -> str:
 def _secret_ids(plan: Plan) -> list[str]:
     """Every credential an enabled service or a bundled component reads, in the plan's order."""
     used = {e.secret_id for svc in plan.services.values() for e in svc.secret_env}
-    used |= {e.secret_id for name, envs in plan.bundled_env.items() if name in kubernetes_components(plan) for e in envs}
+    deployed = kubernetes_components(plan) + (MONITORING_COMPONENTS if deploys_monitoring(plan) else ())
+    used |= {e.secret_id for name, envs in plan.bundled_env.items() if name in deployed for e in envs}
     return [sid for sid in plan.secrets if sid in used]
 
 

@@ -15,6 +15,8 @@ from openim_config.model import Service, base
 from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases, kube_name
+from openim_config.targets.helm.monitoring import block as monitoring_block
+from openim_config.targets.helm.monitoring import deploys_monitoring
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
 from openim_config.targets.monitoring import ALERT_RULES
 
@@ -148,20 +150,21 @@ def build(plan: Plan) -> Block:
             {"enabled": Value("maxUnavailable 1 for every service with two replicas or more.", target.pod_disruption_budgets, BOOL)},
         ),
         "serviceMonitor": Block(
-            "Prometheus-operator ServiceMonitors, one per service with a metrics port, and a PrometheusRule with the\n"
-            "alert rules (needs the monitoring.coreos.com CRDs).",
+            "Prometheus-operator ServiceMonitors, one per service with a metrics port, and a PrometheusRule with\n"
+            "alertRules (needs the monitoring.coreos.com CRDs).",
             {
                 "enabled": Value("Create them.", monitor.enabled, BOOL),
                 "interval": Value("Scrape interval.", monitor.interval, {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
                 "labels": Value(
                     "Extra labels your Prometheus selects ServiceMonitors (and the rules) by.", dict(monitor.labels), LABEL_SET
                 ),
-                "alertRules": Value(
-                    "Alert rule groups, as a PrometheusRule (the binary and compose targets' instance-down-rules.yml).",
-                    ALERT_RULES["groups"],
-                    {"type": "array", "items": {"type": "object", "required": ["name", "rules"]}},
-                ),
             },
+        ),
+        "alertRules": Value(
+            "Alert rule groups (the binary and compose targets' instance-down-rules.yml): loaded by the chart's\n"
+            "Prometheus (monitoring), or a PrometheusRule for the operator's (serviceMonitor).",
+            ALERT_RULES["groups"],
+            {"type": "array", "items": {"type": "object", "required": ["name", "rules"]}},
         ),
     }
     for name, svc in plan.services.items():
@@ -169,6 +172,8 @@ def build(plan: Plan) -> Block:
     fields["config"] = _config(plan)
     fields["infra"] = _infra(plan)
     fields["ingress"] = _ingress(plan)
+    if deploys_monitoring(plan):
+        fields["monitoring"] = monitoring_block(plan, {n: _persistence(plan, n) for n in ("prometheus", "grafana")}, RESOURCES)
     return Block("Values of the OpenIM chart.", fields)
 
 

@@ -48,7 +48,7 @@ chart refuses another release name, so both agree; openim-gen keeps the sum with
 {{- toJson $keys -}}
 {{- end -}}
 
-{{/* Secret ids the enabled services and bundled infrastructure read, sorted and unique, as JSON. */}}
+{{/* Secret ids the enabled services, bundled infrastructure and monitoring read, sorted and unique, as JSON. */}}
 {{- define "openim.secretIds" -}}
 {{- $ids := list -}}
 {{- range $key := include "openim.serviceKeys" . | fromJsonArray -}}
@@ -57,6 +57,11 @@ chart refuses another release name, so both agree; openim-gen keeps the sum with
 {{- range $name, $infra := .Values.infra -}}
 {{- if $infra.enabled -}}
 {{- $ids = concat $ids (values ($infra.secretEnv | default dict)) -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.monitoring -}}
+{{- if .enabled -}}
+{{- $ids = concat $ids (values (.alertmanager.secretFiles | default dict)) (values (.grafana.secretFiles | default dict)) -}}
 {{- end -}}
 {{- end -}}
 {{- toJson ($ids | uniq | sortAlpha) -}}
