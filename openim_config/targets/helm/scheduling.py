@@ -21,17 +21,18 @@ __all__ = ["DEFINITIONS", "NOT_AUTOSCALED", "autoscaling", "global_block", "pod_
 NOT_AUTOSCALED: Mapping[str, str] = {
     "openim-crontask": (
         "No autoscaling: it must run once. At this release line every instance runs the clean-up jobs\n"
-        "(internal/tools/cron_task.go takes no lock), so a second pod deletes the same messages and files again."
+        "(internal/tools/cron_task.go takes no lock), so each further pod runs the same deletions again, at the same time."
     ),
     "openim-msggateway": (
-        "No autoscaling. A client's websocket stays on the gateway pod it reached, so a message must be pushed\n"
-        "through that pod. With etcd discovery openim-push sends each message to every gateway (DefaultAllNode);\n"
-        "with the Kubernetes discovery this chart uses, it asks the registry which gateway holds the user\n"
-        "(K8sStaticConsistentHash), and the Kubernetes registry of this line names none (openimsdk/tools\n"
-        "v0.0.50 GetUserIdHashGatewayHost returns an empty host), while gateways skip telling each other about\n"
-        "logins (ws_server.go, when discovery is k8s). So a second gateway pod does not get the pushes for its\n"
-        "users (upstream open-im-server#1564), and an autoscaler adding or removing pods would drop and strand\n"
-        "connections. Keep one replica unless you route users to gateways yourself."
+        "No autoscaling: its pods are not interchangeable. A client's websocket stays on the gateway pod it\n"
+        "reached, so a message must be pushed through that pod. Under etcd discovery openim-push sends every\n"
+        "message to all gateways (DefaultAllNode); under the Kubernetes discovery this chart uses it asks the\n"
+        "registry which gateway holds the user (K8sStaticConsistentHash), and the Kubernetes registry of this\n"
+        "line knows none (openimsdk/tools v0.0.50: GetUserIdHashGatewayHost returns an empty host), while the\n"
+        "gateways skip telling each other about logins (ws_server.go, when discovery is k8s). So push cannot\n"
+        "pick the pod that holds a user (upstream open-im-server#1564); an autoscaler removing a pod would also\n"
+        "cut its users' connections, and one adding a pod would not move any. Its replicas are the model's\n"
+        "(services.openim-msggateway.instances)."
     ),
 }
 """OpenIM processes whose instances are not interchangeable: their blocks offer no ``autoscaling``
