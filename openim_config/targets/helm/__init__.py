@@ -27,6 +27,7 @@ from openim_config.plan.secrets import resolve
 from openim_config.targets.helm import tree
 from openim_config.targets.helm.monitoring import COMPONENTS as MONITORING_COMPONENTS
 from openim_config.targets.helm.monitoring import deploys_monitoring
+from openim_config.targets.helm.scheduling import DEFINITIONS
 from openim_config.targets.helm.values import PORT_ORDER, build, kubernetes_components, values_key
 from openim_config.targets.ignored import set_but_unused
 from openim_config.templating import static_files
@@ -152,14 +153,23 @@ _SCHEMA_TEXTS: dict[str, str] = {}
 def _values_schema_text(values: tree.Block) -> str:
     """What Helm checks before rendering: a mistyped ``--set`` fails with the key's path."""
     root = tree.schema(values)
-    # Helm adds `global` when the chart is a dependency of another.
-    root["properties"]["global"] = {"description": "Helm's values shared with subcharts (unused).", "type": "object"}
+    _open(root["properties"]["global"])
     key = json.dumps(root, ensure_ascii=False)
     if key not in _SCHEMA_TEXTS:
         if len(_SCHEMA_TEXTS) >= 16:
             _SCHEMA_TEXTS.clear()
-        _SCHEMA_TEXTS[key] = tree.dump_json({"$schema": "http://json-schema.org/draft-07/schema#", **tree.hoist_repeats(root)})
+        hoisted = tree.hoist_repeats(root)
+        hoisted["definitions"] = {**DEFINITIONS, **hoisted.get("definitions", {})}
+        _SCHEMA_TEXTS[key] = tree.dump_json({"$schema": "http://json-schema.org/draft-07/schema#", **hoisted})
     return _SCHEMA_TEXTS[key]
+
+
+def _open(node: dict[str, Any]) -> None:
+    """A parent chart's ``global`` is merged into this one's: keys of it other than the chart's own pass."""
+    if node.get("type") == "object" and "properties" in node:
+        node["additionalProperties"] = True
+        for child in node["properties"].values():
+            _open(child)
 
 
 def _secret_ids(plan: Plan) -> list[str]:

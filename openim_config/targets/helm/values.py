@@ -17,6 +17,7 @@ from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases, kube_name
 from openim_config.targets.helm.monitoring import block as monitoring_block
 from openim_config.targets.helm.monitoring import deploys_monitoring
+from openim_config.targets.helm.scheduling import NOT_AUTOSCALED, autoscaling, global_block, pod_defaults, pod_overrides, probes
 from openim_config.targets.helm.tree import Block, Node, Value, shape_schema
 from openim_config.targets.monitoring import ALERT_RULES
 
@@ -88,6 +89,10 @@ LABEL_SET = {
 LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
+KAFKA_PARTITIONS = 8
+"""Partitions of the topics the bundled Kafka creates (as upstream's compose file sets them)."""
+
+
 def values_key(name: str) -> str:
     """A binary's block in values.yaml: camelCase of its name (``openim-rpc-user`` -> ``openimRpcUser``)."""
     first, *rest = name.split("-")
@@ -104,6 +109,7 @@ def build(plan: Plan) -> Block:
     target = plan.model.targets.helm
     monitor = target.service_monitor
     fields: dict[str, Node] = {
+        "global": global_block(),
         "release": fixed(
             "The release name to install as (openim.yaml targets.helm.release): object names start with it, and\n"
             "the config files dial the Services by those names; installing under another name fails",
@@ -135,6 +141,7 @@ def build(plan: Plan) -> Block:
                 "infra": Value("The bundled MongoDB, Redis, Kafka and MinIO, from each other.", target.anti_affinity.infra, MODES),
             },
         ),
+        **pod_defaults(),
         "networkPolicy": Block(
             "NetworkPolicies (ingress only): gRPC/HTTP between OpenIM pods, each bundled component from its users.",
             {
@@ -187,8 +194,10 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
     overrides = {sid: key.replace(":", " ") for key, sid in plan.catalog.secretKeys[svc.product].items() if key.split(":")[0] in svc.files}
     contract = plan.catalog.binary_contract(name)
     command = [] if contract.passes_arguments() else [contract.binary]
+    scaling: dict[str, Node] = {} if name in NOT_AUTOSCALED else {"autoscaling": autoscaling(name, len(svc.instances), KAFKA_PARTITIONS)}
+    doc = f"{name}: {ROLES.get(name, svc.product)}." + (f"\n\n{NOT_AUTOSCALED[name]}" if name in NOT_AUTOSCALED else "")
     return Block(
-        f"{name}: {ROLES.get(name, svc.product)}.",
+        doc,
         {
             "enabled": Value("Install it; false removes its Deployment, Service and Ingress path.", True, BOOL),
             "name": fixed("app.kubernetes.io/component; its Deployment is <release>-<name>", name),
@@ -223,10 +232,14 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
                 },
             ),
             "resources": Value(
-                "CPU and memory requests and limits (openim.yaml services.<name>.resources).",
+                "CPU and memory requests and limits (openim.yaml services.<name>.resources); sizing is yours: each\n"
+                "one left unset is waived on the Deployment for checkov with that reason.",
                 {part: dict(getattr(resources, part)) for part in ("requests", "limits") if getattr(resources, part)},
                 RESOURCES,
             ),
+            **scaling,
+            **(probes() if kinds else {}),
+            **pod_overrides(spreads=True),
         },
     )
 
@@ -308,7 +321,9 @@ def _infra(plan: Plan) -> Block:
             fields["rootUsername"] = Value("Administrator created on first start.", mongo.root_username, {"type": "string", "minLength": 1})
             fields["wiredTigerCacheSizeGB"] = Value("WiredTiger cache (GB).", 1, {"type": "number", "exclusiveMinimum": 0})
         elif name == "kafka":
-            fields["partitions"] = Value("Partitions of the topics OpenIM creates on first use.", 8, {"type": "integer", "minimum": 1})
+            fields["partitions"] = Value(
+                "Partitions of the topics OpenIM creates on first use.", KAFKA_PARTITIONS, {"type": "integer", "minimum": 1}
+            )
         elif name == "minio":
             fields["bucket"] = fixed("Bucket OpenIM stores files in, created on start", model.infra.minio.bucket)
             fields["consolePort"] = Value("Service port of the web console.", INFRA_LISTENERS["minio"]["console"], PORT)
@@ -321,7 +336,13 @@ def _infra(plan: Plan) -> Block:
             "Services that connect to it (NetworkPolicy).", list(infra.users), {"type": "array", "items": {"type": "string"}}
         )
         fields["persistence"] = _persistence(plan, name)
-        fields["resources"] = Value("CPU and memory requests and limits.", {}, RESOURCES)
+        fields["resources"] = Value(
+            "CPU and memory requests and limits; sizing is yours: each one left unset is waived on the StatefulSet for\n"
+            "checkov with that reason.",
+            {},
+            RESOURCES,
+        )
+        fields |= pod_overrides(spreads=False)
         blocks[name] = Block(f"{name}: bundled, one StatefulSet (openim.yaml infra.{name}).", fields)
     return Block(
         "Infrastructure. The server discovers its services through the Kubernetes API; etcd is there only for chat,\n"

@@ -39,23 +39,24 @@ metadata:
   name: {{ include "openim.fullname" (dict "root" $root "name" $svc.name) | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
-  {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips) | nindent 2 }}
+  {{- $where := printf "openim.yaml services.%s.resources or the chart's %s.resources" $svc.name $key }}
+  {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips "resources" $svc.resources "where" $where) | nindent 2 }}
 spec:
+  {{- if not (dig "autoscaling" "enabled" false $svc) }}
   replicas: {{ int $svc.replicas }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "openim.selectorLabels" $labels | nindent 6 }}
   template:
     metadata:
-      labels:
-        {{- include "openim.labels" $labels | nindent 8 }}
-      annotations:
-        checksum/config: {{ include "openim.configData" (dict "root" $root "product" $svc.product) | sha256sum }}
-        checksum/secret: {{ include "openim.secretChecksum" (dict "root" $root "env" ($svc.secretEnv | default dict)) }}
+      {{- $checksums := dict "checksum/config" (include "openim.configData" (dict "root" $root "product" $svc.product) | sha256sum) }}
+      {{- $_ := set $checksums "checksum/secret" (include "openim.secretChecksum" (dict "root" $root "env" ($svc.secretEnv | default dict))) }}
+      {{- include "openim.podMetadata" (dict "root" $root "own" $svc "component" $svc.name "annotations" $checksums) | nindent 6 }}
     spec:
-      {{- with include "openim.antiAffinity" (dict "root" $root "mode" $root.Values.antiAffinity.services "components" (list $svc.name)) }}
-      affinity:
-        {{- . | nindent 8 }}
+      {{- $anti := include "openim.antiAffinity" (dict "root" $root "mode" $root.Values.antiAffinity.services "components" (list $svc.name)) }}
+      {{- with include "openim.podPlacement" (dict "root" $root "own" $svc "component" $svc.name "pods" (include "openim.maxPods" $svc) "antiAffinity" $anti) | trim }}
+      {{- . | nindent 6 }}
       {{- end }}
       serviceAccountName: {{ include "openim.serviceAccountName" $root }}
       # OpenIM takes a pod with a service-account token for a Kubernetes runtime: the server's discovery
@@ -63,15 +64,10 @@ spec:
       automountServiceAccountToken: {{ $svc.serviceAccountToken }}
       enableServiceLinks: false
       securityContext:
-        runAsNonRoot: true
-        runAsUser: 10001
-        runAsGroup: 10001
-        fsGroup: 10001
-        seccompProfile:
-          type: RuntimeDefault
+        {{- include "openim.securityContext" (dict "root" $root "layers" (list $root.Values.podSecurityContext $svc.podSecurityContext)) | nindent 8 }}
       containers:
         - name: {{ $svc.name | quote }}
-          image: {{ $svc.image | quote }}
+          image: {{ include "openim.image" (dict "root" $root "image" $svc.image) | quote }}
           imagePullPolicy: {{ $root.Values.imagePullPolicy | quote }}
           {{- with $svc.command }}
           command:
@@ -89,27 +85,19 @@ spec:
               containerPort: {{ int (index $svc.ports $kind) }}
               protocol: TCP
             {{- end }}
-          readinessProbe:
+          {{- range $probe := list "startupProbe" "readinessProbe" "livenessProbe" }}
+          {{ $probe }}:
             tcpSocket:
               port: {{ first $kinds }}
-            initialDelaySeconds: 5
-            periodSeconds: 10
-          livenessProbe:
-            tcpSocket:
-              port: {{ first $kinds }}
-            initialDelaySeconds: 30
-            periodSeconds: 20
-            failureThreshold: 6
+            {{- toYaml (index $svc $probe) | nindent 12 }}
+          {{- end }}
           {{- end }}
           {{- with $svc.resources }}
           resources:
             {{- toYaml . | nindent 12 }}
           {{- end }}
           securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            capabilities:
-              drop: [ALL]
+            {{- include "openim.securityContext" (dict "root" $root "layers" (list $root.Values.securityContext $svc.securityContext)) | nindent 12 }}
           volumeMounts:
             - name: config
               mountPath: {{ $configDir | quote }}

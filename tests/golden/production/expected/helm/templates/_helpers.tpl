@@ -13,8 +13,12 @@ app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
 app.kubernetes.io/component: {{ .component | quote }}
 {{- end -}}
 
+{{/* Labels of every object: the selector's, and what never selects (the version changes on upgrade). */}}
 {{- define "openim.labels" -}}
 {{ include "openim.selectorLabels" . }}
+{{- with .root.Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | replace "+" "_" | trunc 63 | trimSuffix "-" | quote }}
+{{- end }}
 app.kubernetes.io/part-of: openim
 app.kubernetes.io/managed-by: {{ .root.Release.Service | quote }}
 helm.sh/chart: {{ include "openim.chart" .root }}
@@ -196,28 +200,32 @@ release: (dict "root" $ "mode" "preferred|required|none" "components" (list "mon
 {{- end -}}
 
 {{/*
-The pod-level extras every bundled component shares: checksum of its credentials and anti-affinity.
-(dict "root" $ "infra" .) -- rendered under spec.template.
+The pod template metadata of a bundled component: labels, podLabels, podAnnotations and the
+checksum of its credentials. (dict "root" $ "infra" . "component" "mongodb") -- under spec.template.
 */}}
 {{- define "openim.infraPodMeta" -}}
-annotations:
-  checksum/secret: {{ include "openim.secretChecksum" (dict "root" .root "env" (.infra.secretEnv | default dict)) }}
+{{- $checksum := include "openim.secretChecksum" (dict "root" .root "env" (.infra.secretEnv | default dict)) -}}
+{{- include "openim.podMetadata" (dict "root" .root "own" .infra "component" .component "annotations" (dict "checksum/secret" $checksum)) -}}
 {{- end -}}
 
-{{- define "openim.infraAffinity" -}}
-{{- with include "openim.antiAffinity" (dict "root" .root "mode" .root.Values.antiAffinity.infra "components" (include "openim.infraComponents" .root | fromJsonArray)) }}
-affinity:
-  {{- . | nindent 2 }}
-{{- end }}
+{{/* Placement of a bundled component's pod (one pod; anti-affinity from the other components). (dict "root" $ "infra" . "component" "mongodb") */}}
+{{- define "openim.infraPlacement" -}}
+{{- $anti := include "openim.antiAffinity" (dict "root" .root "mode" .root.Values.antiAffinity.infra "components" (include "openim.infraComponents" .root | fromJsonArray)) -}}
+{{- include "openim.podPlacement" (dict "root" .root "own" .infra "component" .component "pods" 1 "antiAffinity" $anti) -}}
 {{- end -}}
 
 {{/*
 Checkov waivers, each with its reason, as `checkov.io/skipN` annotations on a workload (nothing
-when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false) -- rendered
-under metadata; "infra": a bundled component, which runs as its image's own user.
+when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false
+"resources" {...} "where" "where to size it") -- rendered under metadata; "infra": a bundled
+component, which runs as its image's own user; "where": the requests and limits its resources
+leave unset are waived (openim.resourceSkips).
 */}}
 {{- define "openim.checkovSkips" -}}
 {{- $skips := .skips | default list -}}
+{{- if .where -}}
+{{- $skips = concat $skips (include "openim.resourceSkips" . | fromJsonArray) -}}
+{{- end -}}
 {{- if ne .root.Values.imagePullPolicy "Always" -}}
 {{- $skips = prepend $skips (printf "CKV_K8S_15=imagePullPolicy is %s (values.imagePullPolicy): air-gapped sites load the images from an openim-gen bundle" .root.Values.imagePullPolicy) -}}
 {{- end -}}
