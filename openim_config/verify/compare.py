@@ -16,6 +16,7 @@ from typing import Any
 
 from openim_config.artifacts import data_changes
 from openim_config.verify.facts import (
+    FRONTS,
     KUBERNETES_TARGETS,
     ExtraFacts,
     InfraFacts,
@@ -194,21 +195,25 @@ def _infra_rows(name: str, infra: dict[str, InfraFacts | Unknown | None]) -> lis
 
 
 def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> list[Row]:
-    """A front or monitoring part: the chart runs none of its own (rule ``capabilities``)."""
+    """A front, which every target runs (its port: rule ``fronts``), or a part of the monitoring
+    stack, which the chart does not run (rule ``capabilities``)."""
+    front = name in FRONTS
 
     def values(get: Callable[[ExtraFacts], Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for t, f in extras.items():
-            if f is None and t in KUBERNETES_TARGETS:
+            if f is None and t in KUBERNETES_TARGETS and not front:
                 out[t] = NotApplicable("capabilities", "not deployed")
             else:
                 out[t] = ABSENT if f is None else f if isinstance(f, Unknown) else get(f)
         return out
 
     subject = f"extra {name}"
+    rule = "fronts" if front else "capabilities"
     return [
-        Row(subject, "image", values(lambda f: f.image), rule="capabilities"),
-        Row(subject, "published", values(lambda f: f.published), _ports, rule="capabilities"),
+        Row(subject, "image", values(lambda f: f.image), rule=None if front else rule),
+        Row(subject, "published", values(lambda f: f.published), _ports, rule=rule),
+        Row(subject, "port", values(lambda f: f.listens), _ports, rule=None if front else rule),
     ]
 
 

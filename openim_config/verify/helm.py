@@ -12,7 +12,7 @@ from typing import Any
 
 from openim_config.catalog import Catalog
 from openim_config.verify import composefile as cf
-from openim_config.verify.facts import InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
+from openim_config.verify.facts import ExtraFacts, InfraFacts, NotApplicable, ProcessFacts, TargetFacts, Unknown, Volume
 from openim_config.verify.normalise import Resolver, normalise_document, process_infra, strip_ports
 from openim_config.verify.reading import binary_for, digest, flag, get, load_yaml_text, start_fact
 
@@ -73,6 +73,10 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
             procs.append((binary, w, _config(manifests, w, str(config_path))))
             identity[w.name] = (binary, w)
             continue
+        extra = cf.EXTRA_SERVICES.get(str(w.container.get("name", "")))
+        if extra:
+            facts.extras[extra] = _extra(extra, w, manifests)
+            continue
         component = cf.infra_component(str(w.container.get("name", w.name)), w.container)
         if component:
             env = _credentials(w, secrets)
@@ -91,6 +95,22 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
         for file, doc in docs.items():
             facts.documents.setdefault(f"{product}/{file}", strip_ports(catalog, product, file, normalise_document(file, doc, resolve)))
     return facts
+
+
+def _extra(name: str, w: Workload, manifests: list[dict[str, Any]]) -> ExtraFacts:
+    """A front: its image, its Services' ports (what the other targets publish on the host), and
+    the container ports they send to."""
+    named = {p.get("name"): p.get("containerPort") for p in w.container.get("ports") or []}
+    published: set[int] = set()
+    listens: set[int] = set()
+    for svc in _services(manifests, w):
+        for p in get(svc, "spec.ports") or []:
+            published.add(int(p["port"]))
+            target = p.get("targetPort", p["port"])
+            port = named.get(target, target)  # a named targetPort: the container port of that name
+            if str(port).isdigit():
+                listens.add(int(port))
+    return ExtraFacts(name, str(w.container.get("image", "")), tuple(sorted(published)), tuple(sorted(listens)))
 
 
 def _config(manifests: list[dict[str, Any]], w: Workload, path: str) -> dict[str, Any]:

@@ -71,8 +71,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "capabilities",
-            "the chart runs no web front and no monitoring stack of its own (build says what it does instead): "
-            "shown as not deployed, not compared",
+            "the chart runs no monitoring stack of its own (build says what it does instead): shown as not deployed, not compared",
+        ),
+        Rule(
+            "fronts",
+            "a web front's published port is the host port in binary and compose and its Service's port in helm "
+            "(openim.yaml fronts.<front>.port): compared",
         ),
         Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
         Rule("executable", "the binary target runs the executable on the host: it has no image"),

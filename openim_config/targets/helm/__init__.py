@@ -83,7 +83,6 @@ UNUSED = [
     ("services.<key>.hosts", "lets Kubernetes place the pods (hosts place processes on bare hosts)"),
     ("storage.<key>.hostPath", "keeps data in claims"),
     *((f"monitoring.{key}", "runs no Prometheus, Alertmanager or Grafana of its own") for key in MONITORING_KEYS),
-    *((f"fronts.{front}.{key}", "runs no web front") for front in ("web", "admin") for key in ("port", "image")),
 ]  # fmt: skip
 """What the model says that the chart has no use for."""
 
@@ -103,9 +102,14 @@ def notes(plan: Plan) -> list[str]:
             "monitoring.enabled deploys nothing in the chart (no Prometheus, Alertmanager or Grafana of its own): set "
             "targets.helm.serviceMonitor.enabled to have your cluster's Prometheus operator scrape OpenIM and load the alert rules"
         )
+    ingress = model.targets.helm.ingress
     fronts = [name for name, front in (("fronts.web", model.fronts.web), ("fronts.admin", model.fronts.admin)) if front.enabled]
-    if fronts:
-        out.append(f"{' and '.join(fronts)}: not part of the chart (binary and compose run them); deploy the front images yourself")
+    if fronts and not (ingress.enabled and ingress.tls_secret):
+        out.append(
+            f"{' and '.join(fronts)}: the pages call the APIs at https://<their host>/api, /chat, /complete_admin and /msg_gateway, "
+            "which only an HTTPS page does (over HTTP they dial the host's ports 10002, 10001, 10008, 10009): enable "
+            "targets.helm.ingress with a tlsSecret, or terminate TLS in front of it"
+        )
     return out + set_but_unused(plan, "helm", UNUSED)
 
 
