@@ -210,11 +210,13 @@ def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> li
 
     subject = f"extra {name}"
     rule = "fronts" if front else "capabilities"
-    return [
+    rows = [
         Row(subject, "image", values(lambda f: f.image), rule=None if front else rule),
         Row(subject, "published", values(lambda f: f.published), _ports, rule=rule),
-        Row(subject, "port", values(lambda f: f.listens), _ports, rule=None if front else rule),
     ]
+    # The container port of a front is its image's (80) everywhere; the monitoring stack runs on
+    # the host's network in the binary target, so it has none there.
+    return [*rows, Row(subject, "port", values(lambda f: f.listens), _ports)] if front else rows
 
 
 def _extra_of(name: str, f: TargetFacts) -> ExtraFacts | None:
