@@ -201,15 +201,19 @@ def test_the_shapes_catch_a_misplaced_field(tmp_path: Path) -> None:
         validate_custom([vs])
 
 
-def test_fronts_switched_on_at_install_and_the_admin_front_needs_chat(tmp_path: Path) -> None:
-    plan, chart = model_chart({}, tmp_path)
+def test_the_model_decides_which_fronts_exist_and_install_can_only_drop_them(tmp_path: Path) -> None:
+    plan, chart = model_chart({}, tmp_path / "default")
     assert not [d for d in template(plan, chart) if "front" in d["metadata"]["name"]], "off by default"
-    docs = template(plan, chart, {"fronts.web.enabled": "true", "ingress.enabled": "true"})
-    assert names(docs, "Deployment") >= {"openim-openim-web-front"}
+    with pytest.raises(AssertionError, match="fronts"):
+        template(plan, chart, {"fronts.web.enabled": "true"})  # no image a bundle carries: refused, not half-deployed
+    plan, chart = model_chart(_model("nginx"), tmp_path / "fronts")
+    docs = template(plan, chart, {"fronts.web.enabled": "false"})
+    assert not [d for d in docs if "web-front" in d["metadata"]["name"]]
+    assert [r["host"] for r in one(docs, "Ingress", "openim-openim-fronts")["spec"]["rules"]] == [ADMIN]
     _validate(docs)
     with pytest.raises(AssertionError, match="admin-api"):
-        template(plan, chart, {"fronts.admin.enabled": "true"})
-    c.helm_lint(chart, [chart / "secrets.values.yaml"], {"fronts.web.enabled": "true", "ingress.controller": "istio"})
+        template(plan, chart, {"adminApi.enabled": "false"})
+    c.helm_lint(chart, [chart / "secrets.values.yaml"], {"ingress.controller": "istio", "ingress.className": ""})
 
 
 def test_build_says_the_fronts_need_https(tmp_path: Path) -> None:

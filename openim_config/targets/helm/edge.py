@@ -49,14 +49,17 @@ def fronts(plan: Plan) -> Block:
     port = {"web": model.fronts.web.port, "admin": model.fronts.admin.port}
     blocks: dict[str, Node] = {}
     for key, (image, name, role) in FRONTS.items():
+        if not enabled[key]:
+            continue  # like a disabled service: no block, so no image a bundle would not carry
         contract = plan.catalog.contracts[image]
         blocks[key] = Block(
             f"{name}: {role} (nginx serving a built page), behind the Ingress at the root of "
             + ("the main host." if key == "web" else "ingress.adminHost."),
             {
                 "enabled": Value(
-                    f"Deploy it (openim.yaml fronts.{key}.enabled)" + ("; needs chat's admin-api." if key == "admin" else "."),
-                    enabled[key],
+                    "Deploy it; false removes its Deployment, Service and ingress route"
+                    + ("; needs chat's admin-api." if key == "admin" else "."),
+                    True,
                     BOOL,
                 ),
                 "name": fixed("Container name and app.kubernetes.io/component", name),
@@ -76,7 +79,7 @@ def fronts(plan: Plan) -> Block:
             },
         )
     return Block(
-        "The web fronts. They call the APIs on the host they are served from, at /api, /chat, /complete_admin and\n"
+        "The web fronts openim.yaml enables (fronts.web, fronts.admin). They call the APIs on the host they are served from, at /api, /chat, /complete_admin and\n"
         "/msg_gateway, when the page is HTTPS (over HTTP they dial <host>:10002 and the other default ports): serve them\n"
         "through the ingress with tlsSecret set (or TLS terminated in front of it).",
         blocks,

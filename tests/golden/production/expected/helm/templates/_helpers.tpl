@@ -226,7 +226,7 @@ annotations:
 {{/* Hosts the ingress serves, as JSON: ingress.host, and ingress.adminHost when the admin front is enabled. */}}
 {{- define "openim.ingressHosts" -}}
 {{- $hosts := list .Values.ingress.host -}}
-{{- if .Values.fronts.admin.enabled -}}
+{{- if dig "admin" "enabled" false .Values.fronts -}}
 {{- $hosts = append $hosts (required "ingress.adminHost is required with fronts.admin (the admin front is served at the root of a host of its own)" .Values.ingress.adminHost) -}}
 {{- end -}}
 {{- toJson $hosts -}}
