@@ -79,9 +79,9 @@ def fronts(plan: Plan) -> Block:
             },
         )
     return Block(
-        "The web fronts openim.yaml enables (fronts.web, fronts.admin). They call the APIs on the host they are served from, at /api, /chat, /complete_admin and\n"
-        "/msg_gateway, when the page is HTTPS (over HTTP they dial <host>:10002 and the other default ports): serve them\n"
-        "through the ingress with tlsSecret set (or TLS terminated in front of it).",
+        "The web fronts openim.yaml enables (fronts.web, fronts.admin). They call the APIs on the host they are served "
+        "from, at /api, /chat, /complete_admin and /msg_gateway, when the page is HTTPS (over HTTP they dial <host>:10002 "
+        "and the other default ports): serve them through the ingress with tlsSecret set (or TLS terminated in front of it).",
         blocks,
     )
 
