@@ -416,6 +416,23 @@ CASES = [
         ["error: --set fronts.admin.enabled: fronts.admin.enabled: the admin front manages chat: enable chat too"],
     ),
     Case(
+        "ingress-settings-the-controller-would-not-use",
+        {
+            "m.yaml": "targets:\n  helm:\n    ingress:\n      controller: istio\n      className: nginx\n      adminHost: admin.example.com\n"
+        },
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:5:7: targets.helm.ingress.className: istio routes through an Istio Gateway, not an Ingress class: leave className unset",
+            "error: m.yaml:6:7: targets.helm.ingress.adminHost: the admin host serves the admin front: enable fronts.admin too",
+        ],
+    ),
+    Case(
+        "ingress-controller-unknown",
+        {"m.yaml": "targets:\n  helm:\n    ingress:\n      controller: haproxy\n"},
+        ["-f", "m.yaml"],
+        ["error: m.yaml:4:7: targets.helm.ingress.controller: Input should be 'nginx', 'traefik' or 'istio'"],
+    ),
+    Case(
         "unwritable-output",
         {"afile": "x"},
         ["-o", "afile/out"],

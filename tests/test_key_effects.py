@@ -158,14 +158,12 @@ CLAIMS: dict[str, Claim] = {
     "monitoring.nodeExporterPort": Claim(19101, HOSTS, MONITORING, why="helm: runs no node-exporter, said by build"),
     "monitoring.grafanaAdminUser": Claim("boss", context=MONITORING),
     "monitoring.grafanaAdminPassword": Claim("another-grafana-password", context=MONITORING),
-    "fronts.web.enabled": Claim(True, HOSTS, why="helm: said by build"),
-    "fronts.web.port": Claim(11011, HOSTS, {"fronts": {"web": {"enabled": True}}}, why="helm: said by build"),
-    "fronts.web.image": Claim("mirror.example.com/web:1", HOSTS, {"fronts": {"web": {"enabled": True}}}, why="helm: said by build"),
-    "fronts.admin.enabled": Claim(True, HOSTS, CHAT, why="helm: said by build"),
-    "fronts.admin.port": Claim(11012, HOSTS, {**CHAT, "fronts": {"admin": {"enabled": True}}}, why="helm: said by build"),
-    "fronts.admin.image": Claim(
-        "mirror.example.com/admin:1", HOSTS, {**CHAT, "fronts": {"admin": {"enabled": True}}}, why="helm: said by build"
-    ),
+    "fronts.web.enabled": Claim(True),
+    "fronts.web.port": Claim(11011, context={"fronts": {"web": {"enabled": True}}}),
+    "fronts.web.image": Claim("mirror.example.com/web:1", context={"fronts": {"web": {"enabled": True}}}),
+    "fronts.admin.enabled": Claim(True, context=CHAT),
+    "fronts.admin.port": Claim(11012, context={**CHAT, "fronts": {"admin": {"enabled": True}}}),
+    "fronts.admin.image": Claim("mirror.example.com/admin:1", context={**CHAT, "fronts": {"admin": {"enabled": True}}}),
     "targets.binary.hosts": Claim([{"name": "one", "address": "10.0.0.9"}], frozenset({"binary"})),
     "targets.binary.installDir": Claim("/srv/openim", frozenset({"binary"})),
     "targets.binary.configDir": Claim("/srv/etc", frozenset({"binary"})),
@@ -183,6 +181,10 @@ CLAIMS: dict[str, Claim] = {
     "targets.helm.ingress.enabled": Claim(True, frozenset({"helm"})),
     "targets.helm.ingress.host": Claim("im2.example.com", frozenset({"helm"}), INGRESS),
     "targets.helm.ingress.className": Claim("traefik", frozenset({"helm"}), INGRESS),
+    "targets.helm.ingress.controller": Claim("istio", frozenset({"helm"}), INGRESS),
+    "targets.helm.ingress.adminHost": Claim(
+        "console.example.com", frozenset({"helm"}), {**INGRESS, **CHAT, "fronts": {"admin": {"enabled": True}}}
+    ),
     "targets.helm.ingress.tlsSecret": Claim("im-tls", frozenset({"helm"}), INGRESS),
     "targets.helm.ingress.minioPath": Claim("/files", frozenset({"helm"}), INGRESS),
     "targets.helm.externalServices": Claim(False, frozenset({"helm"}), external("redis")),

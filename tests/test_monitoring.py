@@ -111,6 +111,7 @@ def test_build_says_what_the_chart_does_with_monitoring(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["build", "-f", str(model), "-t", "helm", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "note: helm: monitoring: the chart runs Prometheus" in result.output and "no node-exporter" in result.output
-    assert "note: helm: fronts.web: not part of the chart" in result.output
+    assert "not part of the chart" not in result.output, "the chart runs the fronts"
+    assert "note: helm: fronts.web: the pages call the APIs at https://<their host>/api" in result.output
     result = CliRunner().invoke(cli, ["build", "-f", str(model), "-t", "compose", "-o", str(tmp_path / "out")])
     assert "note:" not in result.output

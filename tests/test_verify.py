@@ -43,6 +43,19 @@ def test_each_service_states_every_fact_in_every_target(built: dict[str, Path]) 
     assert "external" not in rows["openim-api", "infra"].cell("compose")
 
 
+def test_the_fronts_are_compared_in_all_three_targets(built: dict[str, Path]) -> None:
+    rows = {(r.subject, r.fact): r for r in verify(built["production"]).rows}
+    for front, port in (("web-front", "11001"), ("admin-front", "11002")):
+        assert rows[f"extra {front}", "published"].values == {"binary": (int(port),), "compose": (int(port),), "helm": (int(port),)}
+        assert {t: rows[f"extra {front}", "port"].cell(t) for t in ("binary", "compose", "helm")} == dict.fromkeys(
+            ("binary", "compose", "helm"), "80"
+        )
+        image = rows[f"extra {front}", "image"]
+        assert image.compared and len(set(image.values.values())) == 1 and f"openim-{front}" in image.cell("helm")
+    grafana = rows["extra grafana", "image"]
+    assert grafana.cell("helm") == "not deployed" and grafana.rule == "capabilities", "the monitoring stack stays the other targets' own"
+
+
 def test_cli_prints_the_parity_table_and_exits_0(built: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "-o", str(built["default"])]) == 0
     out = capsys.readouterr().out

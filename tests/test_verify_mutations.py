@@ -186,7 +186,7 @@ def test_a_pod_started_without_its_config_directory(production: Path, capsys: py
 
 def test_a_front_missing_from_one_target_is_named(production: Path) -> None:
     edit_yaml(production / "compose/compose.yaml", lambda d: d["services"].pop("openim-web-front"))
-    assert ("extra web-front", "image") in _keys(production)
+    assert _keys(production) == {("extra web-front", "image"), ("extra web-front", "published"), ("extra web-front", "port")}
 
 
 def test_the_charts_own_monitoring_is_compared_with_the_other_targets(built: dict[str, Path], tmp_path: Path) -> None:
@@ -197,3 +197,25 @@ def test_the_charts_own_monitoring_is_compared_with_the_other_targets(built: dic
     assert rows[("extra node-exporter", "image")].cell("helm") == "not deployed"
     edit_yaml(deploy / "helm/values.yaml", lambda d: d["monitoring"]["prometheus"].__setitem__("image", "mirror.example.com/prometheus:v2"))
     assert _keys(deploy) == {("extra prometheus", "image")}
+
+
+def test_a_front_the_chart_leaves_out_is_named(production: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit_yaml(production / "helm/values.yaml", lambda d: d["fronts"]["admin"].__setitem__("enabled", False))
+    assert _keys(production) == {("extra admin-front", "image"), ("extra admin-front", "published"), ("extra admin-front", "port")}
+    assert main(["verify", "-q", "-o", str(production)]) == 1
+    assert "extra admin-front image: binary openim/openim-admin-front:release-v1.8.4-patch.2, compose" in capsys.readouterr().out
+
+
+def test_a_front_on_another_port_in_one_target_is_named(production: Path) -> None:
+    edit_yaml(production / "helm/values.yaml", lambda d: d["fronts"]["web"].__setitem__("port", 11099))
+    assert _keys(production) == {("extra web-front", "published")}
+
+
+def test_a_front_listening_elsewhere_in_compose_is_named(production: Path) -> None:
+    edit_yaml(production / "compose/compose.yaml", lambda d: d["services"]["openim-admin-front"].__setitem__("ports", ["11002:8080"]))
+    assert _keys(production) == {("extra admin-front", "port")}
+
+
+def test_a_front_with_another_image_in_the_chart_is_named(production: Path) -> None:
+    edit_yaml(production / "helm/values.yaml", lambda d: d["fronts"]["web"].__setitem__("image", "mirror.example.com/web:1"))
+    assert _keys(production) == {("extra web-front", "image")}

@@ -49,12 +49,21 @@ class ComposeTarget(Strict):
 
 class Ingress(Strict):
     enabled: bool = False
-    """One Ingress host for the client-facing listeners: the API at `/api`, the gateway's
-    websocket at `/msg_gateway`, and with chat the chat and admin APIs at `/chat` and
-    `/complete_admin`."""
+    """One host for the client-facing listeners: the API at `/api`, the gateway's websocket at
+    `/msg_gateway`, with chat the chat and admin APIs at `/chat` and `/complete_admin`, the
+    bundled MinIO at `minioPath`, and the web front at `/`."""
+    controller: Literal["nginx", "traefik", "istio"] = "nginx"
+    """What routes it: `nginx` (ingress-nginx) or `traefik`, through Ingress objects with that
+    controller's annotations (and Traefik Middlewares); `istio`, through an Istio Gateway and
+    VirtualServices. Each gets the prefix stripping, websocket timeouts and unbuffered, unlimited
+    uploads it needs."""
     host: IngressHost = "openim.example.com"
-    class_name: K8sName | Literal[""] = "nginx"
-    """Ingress class, empty for the cluster's default; with `nginx` the chart adds the rewrite and websocket-timeout annotations."""
+    class_name: K8sName | Literal[""] | None = None
+    """Ingress class (nginx, traefik), empty for the cluster's default; unset: the controller's
+    name. Not for `istio`, which routes through a Gateway."""
+    admin_host: IngressHost | None = None
+    """Host the admin front is served at (the root of it: its build loads its files from `/`),
+    with the same API paths; unset: `admin.<host>`. Only with `fronts.admin`."""
     tls_secret: K8sName | None = None
     """A `kubernetes.io/tls` Secret for `host`; set, the Ingress serves HTTPS."""
     minio_path: str = Field("/im-minio-api", pattern=r"^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")

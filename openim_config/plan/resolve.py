@@ -225,6 +225,7 @@ def domain_findings(model: OpenIM, catalog: Catalog, ports: dict[str, dict[PortK
     yield from _bundled_settings(model)
     if model.fronts.admin.enabled and not model.chat.enabled:
         yield ("fronts", "admin", "enabled"), "the admin front manages chat: enable chat too"
+    yield from _ingress_settings(model)
     if model.infra.mongodb.replica_set and model.infra.mongodb.mode != "external":
         yield ("infra", "mongodb", "replicaSet"), "a replica set name is for an external MongoDB"
     for path, image in _images(model):
@@ -258,6 +259,20 @@ def _bundled_settings(model: OpenIM) -> Iterator[Finding]:
             ("infra", "mongodb", "authSource"),
             (f"the bundled MongoDB creates {mongo.username!r} in {mongo.database!r}: authSource must be that database"),
         )
+
+
+def _ingress_settings(model: OpenIM) -> Iterator[Finding]:
+    """Ingress settings the chosen controller or the fronts would not use: refused."""
+    ingress = model.targets.helm.ingress
+    where = ("targets", "helm", "ingress")
+    if ingress.controller == "istio" and ingress.class_name is not None:
+        yield (*where, "className"), "istio routes through an Istio Gateway, not an Ingress class: leave className unset"
+    if ingress.admin_host is not None and not model.fronts.admin.enabled:
+        yield (*where, "adminHost"), "the admin host serves the admin front: enable fronts.admin too"
+    if model.fronts.admin.enabled and ingress.admin_host is None and ingress.host.startswith("*."):
+        yield (*where, "adminHost"), f"the admin front needs a host of its own and {ingress.host!r} is a wildcard: set adminHost"
+    if ingress.admin_host is not None and ingress.admin_host == ingress.host:
+        yield (*where, "adminHost"), "the admin front is served at the root of a host of its own: use another host than `host`"
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:

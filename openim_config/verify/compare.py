@@ -16,6 +16,7 @@ from typing import Any
 
 from openim_config.artifacts import data_changes
 from openim_config.verify.facts import (
+    FRONTS,
     KUBERNETES_TARGETS,
     ExtraFacts,
     InfraFacts,
@@ -194,19 +195,29 @@ def _infra_rows(name: str, infra: dict[str, InfraFacts | Unknown | None]) -> lis
 
 
 def _extra_rows(name: str, extras: dict[str, ExtraFacts | Unknown | None]) -> list[Row]:
-    """A front or monitoring part: where the chart runs none of its own, not deployed (rule
-    ``capabilities``); where it does, a Service stands for host ports (rule ``published``)."""
+    """A front, which every target runs (its image, its port: rule ``fronts``), or a part of the
+    monitoring stack: where the chart runs none of its own, not deployed (rule ``capabilities``);
+    where it does, a Service stands for host ports."""
+    front = name in FRONTS
 
     def values(get: Callable[[ExtraFacts], Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for t, f in extras.items():
-            if f is None and t in KUBERNETES_TARGETS:
+            if f is None and t in KUBERNETES_TARGETS and not front:
                 out[t] = NotApplicable("capabilities", "not deployed")
             else:
                 out[t] = ABSENT if f is None else f if isinstance(f, Unknown) else get(f)
         return out
 
     subject = f"extra {name}"
+    if front:
+        # The container port of a front is its image's (80) everywhere.
+        return [
+            Row(subject, "image", values(lambda f: f.image)),
+            Row(subject, "published", values(lambda f: f.published), _ports, rule="fronts"),
+            Row(subject, "port", values(lambda f: f.listens), _ports),
+        ]
+    # The monitoring stack runs on the host's network in the binary target: no container port there.
     published = {
         t: NotApplicable("published", "Service") for t, f in extras.items() if t in KUBERNETES_TARGETS and isinstance(f, ExtraFacts)
     }

@@ -174,7 +174,9 @@ def host_ports(svc: dict[str, Any]) -> tuple[int, ...]:
 def extras(services: dict[str, dict[str, Any]]) -> dict[str, ExtraFacts]:
     """The fronts and the monitoring stack among a Compose file's services."""
     return {
-        EXTRA_SERVICES[name]: ExtraFacts(EXTRA_SERVICES[name], str(svc.get("image", "")), host_ports(svc))
+        EXTRA_SERVICES[name]: ExtraFacts(
+            EXTRA_SERVICES[name], str(svc.get("image", "")), host_ports(svc), tuple(sorted({c for _, c in published(svc)}))
+        )
         for name, svc in services.items()
         if name in EXTRA_SERVICES
     }

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ExtraFacts", "InfraFacts", "NotApplicable", "ProcessFacts", "TargetFacts", "Unknown", "Volume"]
+__all__ = ["FRONTS", "ExtraFacts", "InfraFacts", "NotApplicable", "ProcessFacts", "TargetFacts", "Unknown", "Volume"]
 
 TARGET_NAMES = ("binary", "compose", "helm")
+FRONTS = frozenset({"web-front", "admin-front"})
+"""The extras every target runs (the monitoring stack's parts are the other targets' own)."""
 KUBERNETES_TARGETS = frozenset({"helm"})
 """Targets whose processes run in Kubernetes (every replica index 0, API discovery)."""
 
@@ -90,7 +92,9 @@ class ExtraFacts:
     name: str
     image: str = ""
     published: tuple[int, ...] = ()
-    """Host ports it is reachable on."""
+    """Host ports it is reachable on (helm: its Service's ports)."""
+    listens: tuple[int, ...] = ()
+    """Container ports its traffic is sent to."""
 
 
 @dataclass(frozen=True)

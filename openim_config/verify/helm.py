@@ -79,6 +79,10 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
             name = w.labels["app.kubernetes.io/component"]
             facts.extras[name] = ExtraFacts(name, str(w.container.get("image", "")))
             continue
+        extra = cf.EXTRA_SERVICES.get(str(w.container.get("name", "")))
+        if extra:
+            facts.extras[extra] = _extra(extra, w, manifests)
+            continue
         component = cf.infra_component(str(w.container.get("name", w.name)), w.container)
         if component:
             env = _credentials(w, secrets)
@@ -99,6 +103,22 @@ def extract(manifests: list[dict[str, Any]], catalog: Catalog, with_secrets: boo
             normalised = unprefix_names(catalog, product, file, normalise_document(file, doc, resolve), release)
             facts.documents.setdefault(f"{product}/{file}", strip_ports(catalog, product, file, normalised))
     return facts
+
+
+def _extra(name: str, w: Workload, manifests: list[dict[str, Any]]) -> ExtraFacts:
+    """A front: its image, its Services' ports (what the other targets publish on the host), and
+    the container ports they send to."""
+    named = {p.get("name"): p.get("containerPort") for p in w.container.get("ports") or []}
+    published: set[int] = set()
+    listens: set[int] = set()
+    for svc in _services(manifests, w):
+        for p in get(svc, "spec.ports") or []:
+            published.add(int(p["port"]))
+            target = p.get("targetPort", p["port"])
+            port = named.get(target, target)  # a named targetPort: the container port of that name
+            if str(port).isdigit():
+                listens.add(int(port))
+    return ExtraFacts(name, str(w.container.get("image", "")), tuple(sorted(published)), tuple(sorted(listens)))
 
 
 def _config(manifests: list[dict[str, Any]], w: Workload, path: str) -> dict[str, Any]:

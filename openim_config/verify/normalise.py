@@ -71,13 +71,18 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "capabilities",
-            "the chart runs no web front, no node-exporter, and no monitoring stack of its own when the cluster's "
+            "the chart runs no node-exporter, and no monitoring stack of its own when the cluster's "
             "Prometheus operator serves it (build says what it does instead): shown as not deployed, not compared",
         ),
         Rule(
             "names",
             "in Kubernetes the discovery names (share.yml rpcRegisterName, chat's discovery.yml rpcService) are the "
             "release's Service names, <release>-<name>, so releases can share a namespace: compared without that prefix",
+        ),
+        Rule(
+            "fronts",
+            "a web front's published port is the host port in binary and compose and its Service's port in helm "
+            "(openim.yaml fronts.<front>.port): compared",
         ),
         Rule("ports", "port lists in config files are compared as the port facts of the service they belong to"),
         Rule("executable", "the binary target runs the executable on the host: it has no image"),

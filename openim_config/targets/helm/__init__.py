@@ -87,7 +87,6 @@ UNUSED = [
     ("services.<key>.hosts", "lets Kubernetes place the pods (hosts place processes on bare hosts)"),
     ("storage.<key>.hostPath", "keeps data in claims"),
     ("monitoring.nodeExporterPort", "runs no node-exporter (it needs the host's network, PID namespace and file system)"),
-    *((f"fronts.{front}.{key}", "runs no web front") for front in ("web", "admin") for key in ("port", "image")),
 ]  # fmt: skip
 """What the model says that the chart has no use for."""
 OPERATOR = "leaves monitoring to your cluster's Prometheus operator (targets.helm.serviceMonitor)"
@@ -120,9 +119,14 @@ def notes(plan: Plan) -> list[str]:
                 "monitoring.grafanaUrl is not set: openim-api.yml's prometheus.grafanaURL stays empty (the chart cannot know "
                 "where browsers reach Grafana); expose the Grafana Service and set monitoring.grafanaUrl to that address"
             )
+    ingress = model.targets.helm.ingress
     fronts = [name for name, front in (("fronts.web", model.fronts.web), ("fronts.admin", model.fronts.admin)) if front.enabled]
-    if fronts:
-        out.append(f"{' and '.join(fronts)}: not part of the chart (binary and compose run them); deploy the front images yourself")
+    if fronts and not (ingress.enabled and ingress.tls_secret):
+        out.append(
+            f"{' and '.join(fronts)}: the pages call the APIs at https://<their host>/api, /chat, /complete_admin and /msg_gateway, "
+            "which only an HTTPS page does (over HTTP they dial the host's ports 10002, 10001, 10008, 10009): enable "
+            "targets.helm.ingress with a tlsSecret, or terminate TLS in front of it"
+        )
     unused = UNUSED + (OPERATOR_UNUSED if monitor and model.monitoring.enabled else [])
     return out + set_but_unused(plan, "helm", unused)
 

@@ -7,13 +7,11 @@ refuses them at lint time instead of installing a release that cannot connect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from openim_config.catalog import PortKind
 from openim_config.model import Service, base
 from openim_config.plan import Plan, ServicePlan
-from openim_config.plan.appconfig import minio_routed_by_ingress
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases, kube_name
 from openim_config.targets.helm.monitoring import block as monitoring_block
 from openim_config.targets.helm.monitoring import deploys_monitoring
@@ -34,9 +32,6 @@ def kubernetes_components(plan: Plan) -> tuple[str, ...]:
     etcd = any(plan.catalog.products[s.product].discovery["kubernetes"] == "etcd" for s in plan.services.values())
     return tuple(name for name in ("mongodb", "redis", "kafka", "etcd", "minio") if name != "etcd" or etcd)
 
-
-INGRESS_PATHS = {"openim-api": "/api", "openim-msggateway": "/msg_gateway", "chat-api": "/chat", "admin-api": "/complete_admin"}
-"""Path prefixes of the client-facing listeners, as upstream's charts route them (FACTS 5.4)."""
 
 ROLES = {
     "openim-api": "the HTTP API apps and servers call",
@@ -178,7 +173,11 @@ def build(plan: Plan) -> Block:
         fields[values_key(name)] = _service(plan, svc)
     fields["config"] = _config(plan)
     fields["infra"] = _infra(plan)
-    fields["ingress"] = _ingress(plan)
+    # The client-facing edge (edge imports this module's schemas, hence imported here).
+    from openim_config.targets.helm import edge
+
+    fields["fronts"] = edge.fronts(plan)
+    fields["ingress"] = edge.ingress(plan)
     if deploys_monitoring(plan):
         fields["monitoring"] = monitoring_block(plan, {n: _persistence(plan, n) for n in ("prometheus", "grafana")}, RESOURCES)
     return Block("Values of the OpenIM chart.", fields)
@@ -348,60 +347,6 @@ def _infra(plan: Plan) -> Block:
         "Infrastructure. The server discovers its services through the Kubernetes API; etcd is there only for chat,\n"
         "which finds its own through etcd (it cannot start in what it takes for a Kubernetes runtime).",
         blocks,
-    )
-
-
-def _ingress(plan: Plan) -> Block:
-    ingress = plan.model.targets.helm.ingress
-    nginx = ingress.class_name == "nginx"
-    rewrite = {"nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/$2"}
-    paths = [
-        {"path": f"{prefix}(/|$)(.*)", "serviceKey": values_key(name), "port": plan.services[name].client_facing[0]}
-        for name, prefix in INGRESS_PATHS.items()
-        if name in plan.services and plan.services[name].client_facing
-    ]
-    annotations: Mapping[str, str] = {**rewrite, "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600"} if nginx else {}
-    minio_annotations: Mapping[str, str] = (
-        {**rewrite, "nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}
-        if nginx
-        else {}
-    )
-    path_schema = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "path": {"type": "string", "pattern": "^/"},
-                "serviceKey": {"type": "string"},
-                "port": {"enum": list(PORT_ORDER)},
-                "pathType": {"enum": ["Exact", "Prefix", "ImplementationSpecific"]},
-            },
-            "required": ["path", "serviceKey", "port"],
-            "additionalProperties": False,
-        },
-    }
-    return Block(
-        "One host for the client-facing listeners.",
-        {
-            "enabled": Value("Create the Ingress.", ingress.enabled, BOOL),
-            "className": Value("Ingress class; empty: the cluster's default.", ingress.class_name, OBJECT_NAME),
-            "host": Value("Host name clients use.", ingress.host, HOST),
-            "tlsSecret": Value(
-                "kubernetes.io/tls Secret for the host; set, the Ingress serves HTTPS.", ingress.tls_secret or "", OBJECT_NAME
-            ),
-            "annotations": Value("Annotations (nginx: regex paths rewritten to the service's own routes).", dict(annotations), LABELS),
-            "paths": Value("Path -> a service's listener (values key of the service, port name).", paths, path_schema),
-            "minio": Block(
-                "The bundled MinIO at a path of the same host; MinIO's externalAddress (minio.yml) follows the host and path.",
-                {
-                    "enabled": Value(
-                        "Route it (openim.yaml: bundled MinIO without an externalAddress).", minio_routed_by_ingress(plan.model), BOOL
-                    ),
-                    "path": Value("Path prefix, stripped before MinIO.", ingress.minio_path, {"type": "string", "pattern": "^/[^/]"}),
-                    "annotations": Value("Annotations of MinIO's Ingress (uploads: no body size limit).", dict(minio_annotations), LABELS),
-                },
-            ),
-        },
     )
 
 

@@ -239,3 +239,54 @@ annotations:
   {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* Hosts the ingress serves, as JSON: ingress.host, and ingress.adminHost when the admin front is enabled. */}}
+{{- define "openim.ingressHosts" -}}
+{{- $hosts := list .Values.ingress.host -}}
+{{- if dig "admin" "enabled" false .Values.fronts -}}
+{{- $hosts = append $hosts (required "ingress.adminHost is required with fronts.admin (the admin front is served at the root of a host of its own)" .Values.ingress.adminHost) -}}
+{{- end -}}
+{{- toJson $hosts -}}
+{{- end -}}
+
+{{/*
+One Ingress (nginx or traefik): (dict "root" $ "name" "..." "annotations" {} "nginx" true|false "tls" [...]
+"rules" (list (dict "host" "h" "paths" (list (dict "path" "/api" "service" "openim-api" "port" "http" ["pathType" "Prefix"]))))).
+Paths without a pathType are the controller's: nginx regex (ImplementationSpecific), traefik Prefix.
+*/}}
+{{- define "openim.ingress" -}}
+{{- $root := .root }}
+{{- $rules := list }}
+{{- range $rule := .rules }}
+{{- $paths := list }}
+{{- range $rule.paths }}
+{{- $paths = append $paths (dict "path" .path "pathType" (.pathType | default (ternary "ImplementationSpecific" "Prefix" $.nginx)) "backend" (dict "service" (dict "name" .service "port" (dict "name" .port)))) }}
+{{- end }}
+{{- if $paths }}
+{{- $rules = append $rules (dict "host" $rule.host "http" (dict "paths" $paths)) }}
+{{- end }}
+{{- end }}
+{{- if $rules }}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ .name | trunc 63 | trimSuffix "-" | quote }}
+  labels:
+    {{- include "openim.labels" (dict "root" $root "component" "ingress") | nindent 4 }}
+  {{- with .annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with $root.Values.ingress.className }}
+  ingressClassName: {{ . | quote }}
+  {{- end }}
+  {{- with .tls }}
+  tls:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  rules:
+    {{- toYaml $rules | nindent 4 }}
+{{- end }}
+{{- end -}}
