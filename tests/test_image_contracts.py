@@ -139,4 +139,6 @@ def test_the_rules_catch_a_non_root_image_over_a_root_bind_mount(built: dict[str
         docs = render_chart(plan, root)
     kafka = next(d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "im-kafka")
     del kafka["spec"]["template"]["spec"]["securityContext"]["fsGroup"]
-    assert list(helm_problems(plan, docs)) == ["helm StatefulSet/im-kafka: runs as 1001 and writes /bitnami/kafka on a claim with no fsGroup"]
+    assert list(helm_problems(plan, docs)) == [
+        "helm StatefulSet/im-kafka: runs as 1001 and writes /bitnami/kafka on a claim with no fsGroup"
+    ]
