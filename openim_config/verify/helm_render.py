@@ -35,31 +35,34 @@ class Rendered:
     with_secrets: bool
 
 
-def render(chart: Path) -> Rendered | None:
-    """The chart's manifests, or None when no Helm engine is available."""
+def render(chart: Path, release: str = RELEASE, namespace: str = NAMESPACE, read_secrets: bool = True) -> Rendered | None:
+    """The chart's manifests, or None when no Helm engine is available. ``read_secrets``: use
+    ``secrets.values.yaml`` when there is one (else the stand-in ``existingSecret``)."""
     if not (chart / "Chart.yaml").is_file():
         raise UserError(f"{chart}: no Chart.yaml: run `openim-gen build` first")
     secrets = chart / SECRETS_FILE
-    with_secrets = secrets.is_file()
+    with_secrets = read_secrets and secrets.is_file()
     try:
         sdk: Any = importlib.import_module("helm_python")
     except ImportError:
         sdk = None
     if sdk is not None:
-        return Rendered(_render_sdk(sdk, chart, secrets if with_secrets else None), "Helm SDK (helm-python-sdk)", with_secrets)
+        docs = _render_sdk(sdk, chart, secrets if with_secrets else None, release, namespace)
+        return Rendered(docs, "Helm SDK (helm-python-sdk)", with_secrets)
     exe = shutil.which("helm")
     if exe is not None:
-        return Rendered(_render_cli(exe, chart, secrets if with_secrets else None), f"helm template ({exe})", with_secrets)
+        docs = _render_cli(exe, chart, secrets if with_secrets else None, release, namespace)
+        return Rendered(docs, f"helm template ({exe})", with_secrets)
     return None
 
 
-def _render_sdk(sdk: Any, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
+def _render_sdk(sdk: Any, chart: Path, secrets: Path | None, release: str, namespace: str) -> list[dict[str, Any]]:
     values: dict[str, Any] = {"existingSecret": STAND_IN_SECRET}
     if secrets is not None:
         values = sdk.values_from_yaml(secrets.read_text(encoding="utf-8")) or {}
     try:
         with sdk.Chart.load(str(chart)) as loaded:
-            out: dict[str, str] = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+            out: dict[str, str] = loaded.render(values, name=release, namespace=namespace, is_install=True)
     except sdk.HelmError as exc:
         raise UserError(f"{chart}: Helm cannot render the chart: {type(exc).__name__}: {exc}") from None
     docs: list[dict[str, Any]] = []
@@ -69,8 +72,8 @@ def _render_sdk(sdk: Any, chart: Path, secrets: Path | None) -> list[dict[str, A
     return docs
 
 
-def _render_cli(exe: str, chart: Path, secrets: Path | None) -> list[dict[str, Any]]:
-    cmd = [exe, "template", RELEASE, str(chart), "-n", NAMESPACE]
+def _render_cli(exe: str, chart: Path, secrets: Path | None, release: str, namespace: str) -> list[dict[str, Any]]:
+    cmd = [exe, "template", release, str(chart), "-n", namespace]
     cmd += ["-f", str(secrets)] if secrets is not None else ["--set", f"existingSecret={STAND_IN_SECRET}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
     if proc.returncode != 0:

@@ -20,6 +20,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service | quote }}
 helm.sh/chart: {{ include "openim.chart" .root }}
 {{- end -}}
 
+{{/* The name of an object of this release: (dict "root" $ "name" "<base-name>") -> <release>-<base-name>. */}}
+{{- define "openim.fullname" -}}
+{{- printf "%s-%s" .root.Release.Name .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "openim.serviceAccountName" -}}
 {{- printf "%s-openim" .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -199,8 +204,9 @@ affinity:
 
 {{/*
 Checkov waivers, each with its reason, as `checkov.io/skipN` annotations on a workload (nothing
-when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false) -- rendered
-under metadata; "infra": a bundled component, which runs as its image's own user.
+when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false
+"annotations" {key: value}) -- rendered under metadata; "infra": a bundled component, which runs
+as its image's own user; "annotations": other annotations of the object, written first.
 */}}
 {{- define "openim.checkovSkips" -}}
 {{- $skips := .skips | default list -}}
@@ -210,8 +216,11 @@ under metadata; "infra": a bundled component, which runs as its image's own user
 {{- if .infra -}}
 {{- $skips = append $skips "CKV_K8S_40=runs as the image's own user, what its entrypoint and data directories expect (catalog/line.yaml contracts)" -}}
 {{- end -}}
-{{- if $skips }}
+{{- if or $skips .annotations }}
 annotations:
+  {{- range $key, $value := .annotations | default dict }}
+  {{ $key }}: {{ $value | quote }}
+  {{- end }}
   {{- range $i, $skip := $skips }}
   checkov.io/skip{{ add1 $i }}: {{ $skip | quote }}
   {{- end }}
