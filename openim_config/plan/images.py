@@ -33,11 +33,14 @@ from openim_config import yamlio
 from openim_config.errors import Location, Problem, UserError
 from openim_config.plan.types import INFRA, Plan
 
-__all__ = ["ImageUse", "Reference", "load_lock", "plan_images", "rewrite"]
+__all__ = ["HELM_TEST", "ImageUse", "Reference", "load_lock", "plan_images", "rewrite"]
 
-Kind = Literal["service", "infra", "monitoring", "front"]
+Kind = Literal["service", "infra", "monitoring", "front", "test"]
 MONITORING = ("prometheus", "alertmanager", "grafana", "node-exporter")
 FRONTS = ("web-front", "admin-front")
+HELM_TEST = "helm-test"
+"""The image of the chart's `helm test` pods: listed always; a bundle keeps it for the helm target only
+(``bundle.imagelist`` keeps the images a target's artifacts name)."""
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _REGISTRY = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 _REFERENCE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._:/@-]*")
@@ -106,13 +109,15 @@ class ImageUse:
 
 def plan_images(plan: Plan) -> list[ImageUse]:
     """The complete list, in a stable order: OpenIM and chat services, bundled infrastructure,
-    then monitoring and the web fronts when the model enables them."""
+    then monitoring and the web fronts when the model enables them, and the chart's test image."""
     uses = [ImageUse(s.name, "service", s.image) for s in plan.services.values()]
     uses += [ImageUse(i.name, "infra", i.image) for i in plan.infra.values() if i.bundled]
     if plan.model.monitoring.enabled:
         uses += [ImageUse(n, "monitoring", plan.extra_image(n)) for n in MONITORING if n in plan.catalog.images]
     fronts = {"web-front": plan.model.fronts.web.enabled, "admin-front": plan.model.fronts.admin.enabled}
     uses += [ImageUse(n, "front", plan.extra_image(n)) for n in FRONTS if fronts[n]]
+    if HELM_TEST in plan.catalog.images:
+        uses.append(ImageUse(HELM_TEST, "test", plan.extra_image(HELM_TEST)))
     return uses
 
 

@@ -33,13 +33,16 @@ class Rendered:
     with_secrets: bool
 
 
-def render(chart: Path) -> Rendered | None:
-    """The chart's manifests, or None when no Helm engine is available."""
+def render(chart: Path, release: str | None = None, namespace: str | None = None, read_secrets: bool = True) -> Rendered | None:
+    """The chart's manifests, or None when no Helm engine is available: installed as the release
+    into the namespace its values.yaml names unless given. ``read_secrets``: use
+    ``secrets.values.yaml`` when there is one (else the stand-in ``existingSecret``)."""
     if not (chart / "Chart.yaml").is_file():
         raise UserError(f"{chart}: no Chart.yaml: run `openim-gen build` first")
     secrets = chart / SECRETS_FILE
-    with_secrets = secrets.is_file()
-    release, namespace = _install_target(chart)
+    with_secrets = read_secrets and secrets.is_file()
+    if release is None or namespace is None:
+        release, namespace = _install_target(chart)
     try:
         sdk: Any = importlib.import_module("helm_python")
     except ImportError:

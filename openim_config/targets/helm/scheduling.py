@@ -195,7 +195,7 @@ def global_block() -> Block:
                 "Registry (and path) every image is pulled from; empty: as each image reference says. The rule:\n"
                 "when a reference's first path component is a registry (it has a '.' or ':', or is localhost, as\n"
                 "Docker reads it) that component is replaced, otherwise imageRegistry is put in front:\n"
-                "ghcr.io/openimsdk/openim-api:v3 -> REGISTRY/openimsdk/openim-api:v3, mongo:7.0 ->\n"
+                "my.registry.example:5000/openimsdk/openim-api:v3 -> REGISTRY/openimsdk/openim-api:v3, mongo:7.0 ->\n"
                 "REGISTRY/mongo:7.0. (An openim-gen bundle made with --registry has moved the references already:\n"
                 "leave this empty then.)",
                 "",

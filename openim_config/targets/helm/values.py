@@ -12,6 +12,7 @@ from typing import Any
 from openim_config.catalog import PortKind
 from openim_config.model import Service, base
 from openim_config.plan import Plan, ServicePlan
+from openim_config.plan.images import HELM_TEST
 from openim_config.plan.resolve import INFRA_LISTENERS, external_aliases, kube_name
 from openim_config.targets.helm.monitoring import block as monitoring_block
 from openim_config.targets.helm.monitoring import deploys_monitoring
@@ -169,6 +170,7 @@ def build(plan: Plan) -> Block:
             {"type": "array", "items": {"type": "object", "required": ["name", "rules"]}},
         ),
     }
+    fields["tests"] = _tests(plan)
     for name, svc in plan.services.items():
         fields[values_key(name)] = _service(plan, svc)
     fields["config"] = _config(plan)
@@ -181,6 +183,26 @@ def build(plan: Plan) -> Block:
     if deploys_monitoring(plan):
         fields["monitoring"] = monitoring_block(plan, {n: _persistence(plan, n) for n in ("prometheus", "grafana")}, RESOURCES)
     return Block("Values of the OpenIM chart.", fields)
+
+
+TEST_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
+"""A shell and nc: a few MiB; the limits keep checkov's resource checks met without a waiver."""
+
+
+def _tests(plan: Plan) -> Block:
+    return Block(
+        "`helm test <release>`: pods (test hooks) that check from inside the cluster that every HTTP API answers and\n"
+        "every gRPC Service has a ready endpoint (templates/tests/, files/helm-test.sh).",
+        {
+            "enabled": Value("Render the test pods (hooks: created only by helm test).", True, BOOL),
+            "image": Value(
+                "Image with sh, nc and timeout (busybox); openim-gen bundle carries it for the helm target.",
+                plan.extra_image(HELM_TEST),
+                {"type": "string", "minLength": 1},
+            ),
+            "resources": Value("CPU and memory requests and limits of a test pod.", TEST_RESOURCES, RESOURCES),
+        },
+    )
 
 
 def _service(plan: Plan, svc: ServicePlan) -> Block:

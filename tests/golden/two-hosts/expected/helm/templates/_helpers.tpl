@@ -219,7 +219,7 @@ Checkov waivers, each with its reason, as `checkov.io/skipN` annotations on a wo
 when there is none). (dict "root" $ "skips" (list "CKV_ID=why" ...) "infra" true|false
 "resources" {...} "where" "where to size it") -- rendered under metadata; "infra": a bundled
 component, which runs as its image's own user; "where": the requests and limits its resources
-leave unset are waived (openim.resourceSkips).
+leave unset are waived (openim.resourceSkips); "annotations": other annotations of the object, written first.
 */}}
 {{- define "openim.checkovSkips" -}}
 {{- $skips := .skips | default list -}}
@@ -232,8 +232,11 @@ leave unset are waived (openim.resourceSkips).
 {{- if .infra -}}
 {{- $skips = append $skips "CKV_K8S_40=runs as the image's own user, what its entrypoint and data directories expect (catalog/line.yaml contracts)" -}}
 {{- end -}}
-{{- if $skips }}
+{{- if or $skips .annotations }}
 annotations:
+  {{- range $key, $value := .annotations | default dict }}
+  {{ $key }}: {{ $value | quote }}
+  {{- end }}
   {{- range $i, $skip := $skips }}
   checkov.io/skip{{ add1 $i }}: {{ $skip | quote }}
   {{- end }}
