@@ -361,7 +361,7 @@ def test_openshift_leaves_the_ids_to_the_scc(chat_chart: tuple[Plan, Path]) -> N
 
 
 # --------------------------------------------------------------------------- autoscaling
-NOT_SCALED = ("openim-crontask", "openim-msggateway")
+NOT_SCALED = ("openim-crontask",)
 
 
 def test_autoscaling_renders_an_hpa_and_leaves_the_replicas_to_it(chat_chart: tuple[Plan, Path]) -> None:

@@ -84,8 +84,8 @@ def test_values_layout(golden: tuple[Plan, Path]) -> None:
         assert block["secretEnv"] == {e.variable: e.secret_id for e in svc.secret_env}
     assert helm.values_key("openim-rpc-user") == "openimRpcUser" and helm.values_key("chat-api") == "chatApi"
     assert set(values["config"]) == {s.product for s in plan.services.values()}
-    # etcd only for chat, which finds its services through etcd; the server uses the Kubernetes API.
-    assert ("etcd" in values["infra"]) == plan.product_enabled("chat")
+    # etcd always: both products find their services through etcd in Kubernetes too (catalog line.yaml says why).
+    assert "etcd" in values["infra"]
 
 
 def test_helm_reads_values_as_written(golden: tuple[Plan, Path]) -> None:
@@ -169,17 +169,19 @@ def test_workloads_and_services(golden: tuple[Plan, Path]) -> None:
     assert not [d for d in docs if d["kind"] == "Service" and "crontask" in d["metadata"]["name"]]
 
 
-def test_discovery_rbac_is_namespaced(golden: tuple[Plan, Path]) -> None:
+def test_no_process_reads_the_kubernetes_api(golden: tuple[Plan, Path]) -> None:
+    """Discovery is etcd's in Kubernetes too, so OpenIM's pods get no token and no Role."""
     plan, chart = golden
     docs = _template(plan, chart)
     kinds = {d["kind"] for d in docs}
     assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds
     release = plan.model.targets.helm.release
-    role = _one(docs, "Role", f"{release}-openim-discovery")
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["services", "endpoints", "pods"], "verbs": ["get", "list", "watch"]}]
-    binding = _one(docs, "RoleBinding", f"{release}-openim-discovery")
-    assert binding["subjects"][0]["name"] == f"{release}-openim"
+    assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding") and d["metadata"]["name"] == f"{release}-openim-discovery"]
     _one(docs, "ServiceAccount", f"{release}-openim")
+    for config in (d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith(("-server-config", "-chat-config"))):
+        assert yamlio.load_plain(config["data"]["discovery.yml"])["enable"] == "etcd", config["metadata"]["name"]
+    for deployment in (d for d in docs if d["kind"] == "Deployment" and "CONFIG_PATH" in str(d)):
+        assert deployment["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
 
 
 def test_credentials_only_in_the_secret(golden: tuple[Plan, Path]) -> None:
@@ -246,7 +248,7 @@ def test_package_leaves_credentials_out(golden: tuple[Plan, Path], tmp_path: Pat
 
 
 # --------------------------------------------------------------------------- model variants
-def test_bundled_infra_is_statefulsets_with_etcd_only_for_chat(tmp_path: Path) -> None:
+def test_bundled_infra_is_statefulsets(tmp_path: Path) -> None:
     data = {"storage": {"kafka-data": {"size": "50Gi", "storageClass": "fast"}, "redis-data": {"existingClaim": "redis-pvc"}}}
     plan, chart = _model_chart(data, tmp_path)
     docs = _template(plan, chart)
@@ -255,10 +257,9 @@ def test_bundled_infra_is_statefulsets_with_etcd_only_for_chat(tmp_path: Path) -
         "openim-redis",
         "openim-kafka",
         "openim-minio",
+        "openim-etcd",
     }
-    assert not [d for d in docs if "etcd" in d["metadata"]["name"]]
-    chat_plan, chat_chart = _model_chart({"chat": {"enabled": True}}, tmp_path / "chat")
-    etcd = _one(_template(chat_plan, chat_chart), "StatefulSet", "openim-etcd")["spec"]["template"]["spec"]
+    etcd = _one(docs, "StatefulSet", "openim-etcd")["spec"]["template"]["spec"]
     assert etcd["containers"][0]["volumeMounts"] == [{"name": "data", "mountPath": "/bitnami/etcd"}]
     for name, port in (("mongodb", 27017), ("redis", 6379), ("kafka", 9092), ("minio", 9000)):
         assert _one(docs, "Service", f"openim-{name}")["spec"]["ports"][0]["port"] == port
@@ -310,7 +311,6 @@ def test_the_chart_installs_only_into_the_namespace_the_model_names(tmp_path: Pa
     docs = c.helm_template(chart, "im", "team-im", [chart / helm.SECRETS_FILE])
     cm = _one(docs, "ConfigMap", "im-chat-config")
     assert yamlio.load_plain(cm["data"]["discovery.yml"])["kubernetes"]["namespace"] == "team-im"
-    assert _one(docs, "RoleBinding", "im-openim-discovery")["subjects"][0]["namespace"] == "team-im"
     with pytest.raises(AssertionError, match="this chart is made for namespace team-im"):
         c.helm_template(chart, "im", "default", [chart / helm.SECRETS_FILE])
     # Nor as another release: the config files dial the Services by the release's names.

@@ -237,7 +237,7 @@ def test_a_chart_from_before_release_prefixed_names_keeps_its_data(tmp_path: Pat
         for d in new
     ]
     found = {f.what: f for f in compare(old, new, "default", yamlio.load_plain((tmp_path / "helm/values.yaml").read_text())).breaks}
-    assert set(found) == {f"StatefulSet {name}: name" for name in ("mongodb", "redis", "kafka", "minio")}
+    assert set(found) == {f"StatefulSet {name}: name" for name in ("mongodb", "redis", "kafka", "minio", "etcd")}
     assert found["StatefulSet kafka: name"].todo.endswith(
         "while the data stays in data-kafka-0; set openim.yaml storage.kafka-data.existingClaim: data-kafka-0 to keep using it"
     )

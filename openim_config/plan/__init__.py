@@ -112,9 +112,4 @@ def _warnings(model: OpenIM) -> list[str]:
             f"publicHost is {model.public_host}: MinIO links (http://{model.public_host}:{model.infra.minio.port}) only work on this "
             "machine; set publicHost (or infra.minio.externalAddress) to what apps and browsers reach"
         )
-    if model.release == "3.8" and model.targets.helm.namespace != "default":
-        out.append(
-            f"targets.helm.namespace is {model.targets.helm.namespace}: the v3.8.3-patch.16 server's Kubernetes discovery "
-            "looks its Services up in namespace default (OPENIM-FACTS 2.3); use default, or images built after that fix"
-        )
     return out

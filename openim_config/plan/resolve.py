@@ -126,7 +126,7 @@ class ExternalAlias:
 
 def external_aliases(model: OpenIM, name: str) -> list[ExternalAlias]:
     """The aliases of an external component: ``<name>`` for one address, ``<name>-<i>`` for
-    several. None for etcd (Kubernetes discovery does not use it) nor for a MongoDB replica
+    several. None for etcd (its clients dial its addresses themselves) nor for a MongoDB replica
     set (the driver dials the members by the names the set reports)."""
     component = getattr(model.infra, name)
     if component.mode != "external" or not model.targets.helm.external_services or name == "etcd":

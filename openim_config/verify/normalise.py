@@ -39,9 +39,9 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "discovery",
-            "binary and compose register in etcd; in Kubernetes the server discovers through the API (chat keeps "
-            "etcd, which the chart deploys only for it), so discovery.yml enable/etcd.address/kubernetes.namespace "
-            "are not compared with helm, nor is the bundled etcd when chat is off",
+            "every target registers in etcd at this line (the chart deploys its own), but a line that discovers "
+            "through the Kubernetes API would not: discovery.yml enable/etcd.address/kubernetes.namespace are not "
+            "compared with helm, nor a bundled etcd the chart does not deploy",
         ),
         Rule(
             "logs",

@@ -23,17 +23,6 @@ NOT_AUTOSCALED: Mapping[str, str] = {
         "No autoscaling: it must run once. At this release line every instance runs the clean-up jobs\n"
         "(internal/tools/cron_task.go takes no lock), so each further pod runs the same deletions again, at the same time."
     ),
-    "openim-msggateway": (
-        "No autoscaling: its pods are not interchangeable. A client's websocket stays on the gateway pod it\n"
-        "reached, so a message must be pushed through that pod. Under etcd discovery openim-push sends every\n"
-        "message to all gateways (DefaultAllNode); under the Kubernetes discovery this chart uses it asks the\n"
-        "registry which gateway holds the user (K8sStaticConsistentHash), and the Kubernetes registry of this\n"
-        "line knows none (openimsdk/tools v0.0.50: GetUserIdHashGatewayHost returns an empty host), while the\n"
-        "gateways skip telling each other about logins (ws_server.go, when discovery is k8s). So push cannot\n"
-        "pick the pod that holds a user (upstream open-im-server#1564); an autoscaler removing a pod would also\n"
-        "cut its users' connections, and one adding a pod would not move any. Its replicas are the model's\n"
-        "(services.openim-msggateway.instances)."
-    ),
 }
 """OpenIM processes whose instances are not interchangeable: their blocks offer no ``autoscaling``
 key (the strict schema refuses it), and their block's comment says why."""
@@ -311,6 +300,9 @@ def autoscaling(name: str, replicas: int, partitions: int) -> Block:
         "openim-msgtransfer": " Its pods share Kafka consumer groups (toRedis, toMongo): pods beyond\n"
         "the topics' partitions (infra.kafka.partitions) stay idle, hence the default maxReplicas.",
         "openim-push": " Its pods share Kafka consumer groups (toPush, toOfflinePush).",
+        "openim-msggateway": " A client's websocket stays on the gateway pod it reached; openim-push sends each\n"
+        "message to every gateway it finds in etcd (DefaultAllNode), so any pod serves any user. Scaling in\n"
+        "cuts the removed pods' connections (clients reconnect to another); scaling out moves none.",
     }
     return Block(
         "A HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation, measured against the requests\n"

@@ -28,8 +28,7 @@ PORT_ORDER: tuple[PortKind, ...] = ("grpc", "http", "ws", "metrics")
 
 def kubernetes_components(plan: Plan) -> tuple[str, ...]:
     """The infrastructure the chart provides or names: etcd only when a product finds its
-    services through etcd in Kubernetes (chat at this line); the server discovers through the
-    Kubernetes API."""
+    services through etcd in Kubernetes (both products at this line: catalog line.yaml says why)."""
     etcd = any(plan.catalog.products[s.product].discovery["kubernetes"] == "etcd" for s in plan.services.values())
     return tuple(name for name in ("mongodb", "redis", "kafka", "etcd", "minio") if name != "etcd" or etcd)
 
@@ -366,8 +365,8 @@ def _infra(plan: Plan) -> Block:
         fields |= pod_overrides(spreads=False)
         blocks[name] = Block(f"{name}: bundled, one StatefulSet (openim.yaml infra.{name}).", fields)
     return Block(
-        "Infrastructure. The server discovers its services through the Kubernetes API; etcd is there only for chat,\n"
-        "which finds its own through etcd (it cannot start in what it takes for a Kubernetes runtime).",
+        "Infrastructure. OpenIM's processes find each other through etcd in Kubernetes too: the 3.8 server's\n"
+        "Kubernetes discovery cannot route online push to the gateway holding a user, and chat cannot start with it.",
         blocks,
     )
 
