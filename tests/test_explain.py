@@ -19,7 +19,14 @@ from openim_config.names import TARGET_NAMES
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "openim.yaml").is_file())
-KEYS = ["publicHost", "log.level", "services.openim-api.ports.http", "targets.helm.release", "infra.mongodb.username", "infra.redis.password"]
+KEYS = [
+    "publicHost",
+    "log.level",
+    "services.openim-api.ports.http",
+    "targets.helm.release",
+    "infra.mongodb.username",
+    "infra.redis.password",
+]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
