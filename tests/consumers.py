@@ -349,3 +349,15 @@ def checkov_failures(manifests: Sequence[Mapping[str, Any]], workdir: Path) -> d
         for check in (item.get("results") or {}).get("failed_checks", []):
             failed.setdefault(check["check_id"], set()).add(check["resource"])
     return failed
+
+
+# --------------------------------------------------------------------------- graphviz
+def graphviz_dot(source: str) -> str:
+    """Graphviz's ``dot`` lays out ``source``; its SVG (a syntax error fails the test)."""
+    exe = shutil.which("dot")
+    if exe is None:
+        _missing("dot", "apt-get install -y graphviz")
+    proc = subprocess.run([exe, "-Tsvg"], input=source, capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0 or proc.stderr.strip():
+        _fail("dot -Tsvg", proc)
+    return proc.stdout
