@@ -384,6 +384,24 @@ CASES = [
         ],
     ),
     Case(
+        "cpu-in-bytes",
+        {},
+        ["--set", "services.openim-api.resources.limits.cpu=2Gi"],
+        [
+            "error: --set services.openim-api.resources.limits.cpu: services.openim-api.resources.limits: "
+            "cpu '2Gi' is not CPUs such as 2, 0.5 or 500m"
+        ],
+    ),
+    Case(
+        "memory-in-millibytes",
+        {"m.yaml": "services:\n  openim-push:\n    resources:\n      requests: {memory: 512m}\n"},
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:4:7: services.openim-push.resources.requests: memory '512m' is not bytes such as 512Mi, 2Gi or 1G "
+            "(no m: that is milli-bytes)"
+        ],
+    ),
+    Case(
         "release-too-long",
         {"m.yaml": "targets:\n  helm:\n    release: openim-staging-europe-west-1-blue-xyz\n"},
         ["-f", "m.yaml"],

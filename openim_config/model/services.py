@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from openim_config.model.base import ImageRef, ImageTag, Quantity, Registry, SecretRef, Strict
 
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 
 
+AMOUNTS = {
+    "cpu": (re.compile(r"^[0-9]+(\.[0-9]+)?$|^[0-9]+m$"), "CPUs such as 2, 0.5 or 500m"),
+    "memory": (re.compile(r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti|P|Pi)?$"), "bytes such as 512Mi, 2Gi or 1G (no m: that is milli-bytes)"),
+}
+"""What every target can state: Compose's `cpus` and memory units, systemd's `CPUQuota=` and
+`MemoryMax=`, and Kubernetes' quantities."""
+
+
+def _amounts(values: dict[Literal["cpu", "memory"], str]) -> dict[Literal["cpu", "memory"], str]:
+    for kind, value in values.items():
+        pattern, what = AMOUNTS[kind]
+        if not pattern.match(value):
+            raise ValueError(f"{kind} {value!r} is not {what}")
+    return values
+
+
+Amounts = Annotated[dict[Literal["cpu", "memory"], Quantity], AfterValidator(_amounts)]
+
+
 class Resources(Strict):
     """Kubernetes-style requests/limits (`cpu: 500m`, `memory: 512Mi`); Helm uses them as given,
     the binary target maps limits to systemd (`MemoryMax=`, `CPUQuota=`)."""
 
-    requests: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
-    limits: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
+    requests: Amounts = Field(default_factory=dict)
+    limits: Amounts = Field(default_factory=dict)
 
 
 class Service(Strict):
