@@ -114,6 +114,26 @@ def test_version_label_on_every_object_of_every_golden(golden: tuple[Plan, Path]
 
 
 # --------------------------------------------------------------------------- images
+def test_image_registry_reaches_every_container_of_the_chart(tmp_path: Path) -> None:
+    """The fronts, the monitoring stack and the `helm test` pods too, not only OpenIM and its infrastructure."""
+    model = {
+        "chat": {"enabled": True},
+        "fronts": {"web": {"enabled": True}, "admin": {"enabled": True}},
+        "monitoring": {"enabled": True},
+        "targets": {"helm": {"ingress": {"enabled": True, "tlsSecret": "im-tls"}}},
+    }
+    plan, chart_dir = model_chart(model, tmp_path)
+    docs = template(plan, chart_dir, {"global.imageRegistry": "mirror.example.com:5000/openim"})
+    images = {}
+    for doc in docs:
+        spec = doc["spec"]["template"]["spec"] if doc["kind"] in WORKLOADS else doc["spec"] if doc["kind"] == "Pod" else None
+        for container in [*(spec or {}).get("initContainers", []), *(spec or {}).get("containers", [])]:
+            images[f"{doc['kind']}/{doc['metadata']['name']}/{container['name']}"] = container["image"]
+    kinds = {where.split("/")[1] for where in images}
+    assert {"openim-prometheus", "openim-grafana", "openim-alertmanager", "openim-test-api", "openim-openim-web-front"} <= kinds
+    assert {w: i for w, i in images.items() if not i.startswith("mirror.example.com:5000/openim/")} == {}
+
+
 def test_image_registry_replaces_a_registry_and_prefixes_a_hub_name(chat_chart: tuple[Plan, Path]) -> None:
     plan, chart_dir = chat_chart
     before = {name: spec["containers"][0]["image"] for name, spec in pod_specs(template(plan, chart_dir)).items()}
