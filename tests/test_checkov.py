@@ -24,11 +24,7 @@ from tests.scenarios import CASES, plan_case, secret_env
 STILL_FAILING = {
     "CKV_K8S_21": "objects in the default namespace: OpenIM 3.8's Kubernetes discovery reads namespace `default`, "
     "so the models install there; waive per object, or move once a release line reads its namespace (issue 13)",
-    "CKV_K8S_43": "images by tag, not digest: the model takes tags; accept `@sha256:` references (and pin them in `bundle`)",
     "CKV2_K8S_6": "pods without a NetworkPolicy while `targets.helm.networkPolicy` is off",
-    "CKV_K8S_35": "credentials as environment variables in the bundled infrastructure (mongodb, redis, minio, etcd); OpenIM's "
-    "own workloads waive it (they read IMENV_/CHATENV_ variables only); the images' own ways of reading a secret file to check",
-    "CKV_K8S_22": "bitnami Kafka and etcd run without a read-only root filesystem",
 }
 
 
@@ -129,3 +125,25 @@ def test_sizing_waivers_follow_the_resources_set(tmp_path: Path) -> None:
     found = c.checkov_failures([*picked, control], tmp_path / "manifests")
     assert {check for check in SIZING if check in found} == SIZING - {"CKV_K8S_10"}
     assert all("control" in resource for check in SIZING for resource in found.get(check, ())), found
+
+
+def _waived(doc: dict[str, Any]) -> set[str]:
+    notes = doc["metadata"].get("annotations") or {}
+    return {value.partition("=")[0] for key, value in notes.items() if key.startswith("checkov.io/skip")}
+
+
+@pytest.mark.slow
+def test_the_digest_waiver_goes_with_a_pinned_image(tmp_path: Path) -> None:
+    """CKV_K8S_43 is waived, naming the tag, only while an image is pinned by tag; a digest passes it."""
+    digest = "sha256:" + "a" * 64
+    with secret_env():
+        plan = plan_case("default")
+        chart_dir = chart(plan, tmp_path / "chart")
+        docs = template(plan, chart_dir, {"openimApi.image": f"openim/openim-api@{digest}"})
+    component = "app.kubernetes.io/component"
+    workloads = {d["metadata"]["labels"][component]: d for d in docs if d["kind"] in ("Deployment", "StatefulSet")}
+    assert "CKV_K8S_43" not in _waived(workloads["openim-api"])
+    push = workloads["openim-push"]["metadata"]["annotations"]
+    assert any(v.startswith("CKV_K8S_43=pinned by tag (openim/openim-push:") for v in push.values())
+    found = c.checkov_failures([workloads["openim-api"]], tmp_path / "manifests")
+    assert "CKV_K8S_43" not in found and "CKV_K8S_14" not in found  # a digest is neither a tag nor latest

@@ -232,6 +232,18 @@ leave unset are waived (openim.resourceSkips); "annotations": other annotations 
 {{- if .infra -}}
 {{- $skips = append $skips "CKV_K8S_40=runs as the image's own user, what its entrypoint and data directories expect (catalog/line.yaml contracts)" -}}
 {{- end -}}
+{{- if and .infra .secretEnv -}}
+{{- $skips = append $skips "CKV_K8S_35=the image's documented start-up reads its credentials from environment variables (its _FILE variants are not used yet); they come from the Secret through secretKeyRef, never from the manifest" -}}
+{{- end -}}
+{{- $tags := list -}}
+{{- range $image := .images | default list -}}
+{{- if not (contains "@sha256:" $image) -}}
+{{- $tags = append $tags (include "openim.image" (dict "root" $.root "image" $image)) -}}
+{{- end -}}
+{{- end -}}
+{{- if $tags -}}
+{{- $skips = append $skips (printf "CKV_K8S_43=pinned by tag (%s): openim.yaml names tags; openim-gen bundle --images-lock pins digests (name@sha256:...)" (join ", " $tags)) -}}
+{{- end -}}
 {{- if or $skips .annotations }}
 annotations:
   {{- range $key, $value := .annotations | default dict }}

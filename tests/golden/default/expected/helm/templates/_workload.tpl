@@ -40,7 +40,7 @@ metadata:
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
   {{- $where := printf "openim.yaml services.%s.resources or the chart's %s.resources" $svc.name $key }}
-  {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips "resources" $svc.resources "where" $where) | nindent 2 }}
+  {{- include "openim.checkovSkips" (dict "root" $root "skips" $skips "resources" $svc.resources "where" $where "images" (list $svc.image)) | nindent 2 }}
 spec:
   {{- if not (dig "autoscaling" "enabled" false $svc) }}
   replicas: {{ int $svc.replicas }}
