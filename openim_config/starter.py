@@ -138,7 +138,7 @@ targets:
     "helm": """
 targets:
   helm:
-    namespace: default               # the 3.8 line's Kubernetes discovery looks in `default`
+    namespace: openim                # a namespace of its own; the chart installs only there
     release: openim
 """,
 }
@@ -170,7 +170,7 @@ storage:
 
 targets:
   helm:
-    namespace: default               # the 3.8 line's Kubernetes discovery looks in `default`
+    namespace: openim                # a namespace of its own; the chart installs only there
     release: openim
     ingress:
       enabled: true                  # one TLS entry point: API, websocket, MinIO under one host

@@ -36,7 +36,7 @@ def _object(api: str, kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
                 "type": "object",
                 "required": ["name"],
                 "additionalProperties": False,
-                "properties": {"name": NAME, "labels": LABELS, "annotations": LABELS},
+                "properties": {"name": NAME, "namespace": NAME, "labels": LABELS, "annotations": LABELS},
             },
             "spec": spec,
         },

@@ -61,8 +61,8 @@ REFUSED: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"storage": {"minio-data": {"size": "20Gi"}}},
         [
             rf"StatefulSet {P}minio: volumeClaimTemplates\[data\] storage .*: 10Gi -> 20Gi",
-            rf"allowVolumeExpansion: true: kubectl delete statefulset {P}minio -n default --cascade=orphan",
-            r"kubectl patch pvc -n default <claim>",
+            rf"allowVolumeExpansion: true: kubectl delete statefulset {P}minio -n openim --cascade=orphan",
+            r"kubectl patch pvc -n openim <claim>",
             rf"for each of data-{P}minio-0",
         ],
     ),
@@ -90,6 +90,13 @@ REFUSED: dict[str, tuple[dict[str, Any], list[str]]] = {
             rf"StatefulSet {P}mongodb: selector",
         ],
     ),
+    "another namespace": (
+        {"targets": {"helm": {"namespace": "im"}}},
+        [
+            r"the chart's namespace \(values namespace, openim\.yaml targets\.helm\.namespace\): openim -> im: helm installs it "
+            r"anew, with new, empty claims, beside the old release, which keeps the data: set targets\.helm\.namespace: openim",
+        ],
+    ),
     "another release name": (
         {"targets": {"helm": {"release": "im2"}}},
         [
@@ -103,7 +110,7 @@ REFUSED: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"infra": {"redis": {"mode": "external", "address": ["redis.cache.example.net:6379"], "password": {"env": "REDIS_PASSWORD"}}}},
         [
             rf"Service {P}redis: type \(values infra\.redis\.enabled\): ClusterIP -> ExternalName",
-            rf"kubectl delete service {P}redis -n default",
+            rf"kubectl delete service {P}redis -n openim",
         ],
     ),
 }

@@ -267,4 +267,20 @@ def check(previous: Path, artifacts: Sequence[Artifact], release: str) -> Upgrad
         return Upgrade(warnings=[f"{skipped}: {exc}"])
     if old is None or new is None:
         return Upgrade(warnings=[f"{skipped}: no Helm engine is installed ({helm_render.INSTALL_HINT})"])
-    return compare(old.manifests, new.manifests, namespace, values)
+    result = compare(old.manifests, new.manifests, namespace, values)
+    result.breaks[:0] = _moves(old_values, values)
+    return result
+
+
+def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
+    """Another release name or namespace: Helm installs the chart anew beside the old one."""
+    out = []
+    for key in ("release", "namespace"):
+        before, after = old.get(key), new.get(key)
+        if before and after and before != after:
+            todo = (
+                f"helm installs it anew, with new, empty claims, beside the old release, which keeps the data: set "
+                f"targets.helm.{key}: {before} to upgrade the installed one, or move the data first"
+            )
+            out.append(Finding(f"the chart's {key}", str(before), str(after), todo, f"{key}, openim.yaml targets.helm.{key}"))
+    return out

@@ -50,6 +50,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ include "openim.fullname" . | quote }}
+  namespace: {{ .root.Release.Namespace | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
 spec:
@@ -97,6 +98,7 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
   name: {{ include "openim.fullname" . | quote }}
+  namespace: {{ .root.Release.Namespace | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
 spec:

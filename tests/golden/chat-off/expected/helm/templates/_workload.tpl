@@ -37,6 +37,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "openim.fullname" (dict "root" $root "name" $svc.name) | quote }}
+  namespace: {{ $root.Release.Namespace | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
   {{- $where := printf "openim.yaml services.%s.resources or the chart's %s.resources" $svc.name $key }}
@@ -126,6 +127,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ $svc.serviceName | quote }}
+  namespace: {{ $root.Release.Namespace | quote }}
   labels:
     {{- include "openim.labels" $labels | nindent 4 }}
 spec:

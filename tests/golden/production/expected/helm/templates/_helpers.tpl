@@ -287,6 +287,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: {{ .name | trunc 63 | trimSuffix "-" | quote }}
+  namespace: {{ $root.Release.Namespace | quote }}
   labels:
     {{- include "openim.labels" (dict "root" $root "component" "ingress") | nindent 4 }}
   {{- with .annotations }}
