@@ -80,13 +80,19 @@ def test_values_differ_between_flavours_only_where_they_must() -> None:
         "mongodb.yml": {"address"},
         "share.yml": {"openIM.apiURL"},
     }
+    # Kubernetes: discovery names are the release's Service names (<release>-<name>).
+    names = {product: plan.catalog.products[product].discoveryNameKey.split(":") for product in ("server", "chat")}
+    kubernetes = {
+        (product, file): {f"{key}.{k}" for k in _flat(plan.catalog.documents[product][file][key])} for product, (file, key) in names.items()
+    }
     for product, docs in plan.documents["host"].items():
         for file, doc in docs.items():
             for other in ("compose", "kubernetes"):
                 a, b = _flat(doc), _flat(plan.documents[other][product][file])
                 differing = {k for k in a if a[k] != b[k]}
                 port_keys = {spec.key for spec in _port_specs(plan, file)}
-                extra = differing - allowed.get(file, set()) - (port_keys if other == "kubernetes" else set())
+                own = port_keys | kubernetes.get((product, file), set()) if other == "kubernetes" else set()
+                extra = differing - allowed.get(file, set()) - own
                 assert not extra, f"{product}/{file}: {other} differs from host in {sorted(extra)}"
 
 

@@ -177,7 +177,8 @@ def test_packaged_chart_loads_in_helm_with_every_image_mirrored(mirrored: Path, 
         names = tar.getnames()
     assert all(n.startswith(f"{plan.model.targets.helm.chart_name}/") for n in names)
     assert not [n for n in names if n.endswith(("secrets.values.yaml", ".gitignore"))]
-    docs = c.helm_template(tgz, "im", "default", set_values={"existingSecret": "im-credentials"})
+    target = plan.model.targets.helm
+    docs = c.helm_template(tgz, target.release, target.namespace, set_values={"existingSecret": "im-credentials"})
     images = [
         ctr["image"]
         for d in docs

@@ -104,12 +104,10 @@ def test_helm_install_uses_the_packaged_chart_and_the_credentials(tmp_path: Path
     proc, calls = run(root, tmp_path, "scripts/install.sh", "helm", "--wait")
     assert proc.returncode == 0, proc.stderr
     chart = next((root / "deploy/helm").glob("*.tgz"))
-    assert calls == [
-        f"helm upgrade --install openim {chart} -n default --create-namespace -f {root}/deploy/helm/secrets.values.yaml --wait"
-    ]
+    assert calls == [f"helm upgrade --install openim {chart} -n openim --create-namespace -f {root}/deploy/helm/secrets.values.yaml --wait"]
     proc, calls = run(root, tmp_path, "scripts/install.sh", "helm", OPENIM_HELM_EXISTING_SECRET="mine", STUB_EXIT="3")
     assert proc.returncode == 3 and "FAILED (exit code 3): helm upgrade" in proc.stderr
-    assert calls == [f"helm upgrade --install openim {chart} -n default --create-namespace --set-string existingSecret=mine"]
+    assert calls == [f"helm upgrade --install openim {chart} -n openim --create-namespace --set-string existingSecret=mine"]
 
 
 def test_unknown_target_or_host_is_refused(compose_with_secrets: Path, tmp_path: Path) -> None:

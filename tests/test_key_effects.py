@@ -190,7 +190,7 @@ CLAIMS: dict[str, Claim] = {
     "targets.helm.externalServices": Claim(False, frozenset({"helm"}), external("redis")),
     "targets.helm.antiAffinity.services": Claim("required", frozenset({"helm"})),
     "targets.helm.antiAffinity.infra": Claim("required", frozenset({"helm"})),
-    "targets.helm.networkPolicies": Claim(True, frozenset({"helm"})),
+    "targets.helm.networkPolicies": Claim(False, frozenset({"helm"})),
     "targets.helm.podDisruptionBudgets": Claim(True, frozenset({"helm"}), {"services": {"openim-push": {"instances": 2}}}),
     "targets.helm.serviceMonitor.enabled": Claim(True, frozenset({"helm"})),
     "targets.helm.serviceMonitor.interval": Claim("1m", frozenset({"helm"}), {"targets": {"helm": {"serviceMonitor": {"enabled": True}}}}),
