@@ -122,3 +122,21 @@ def given(node: BaseModel, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], 
 
 
 Files = Annotated[ConfigFiles, "generated"]
+
+
+def files_with(product: str, path: tuple[str, ...]) -> list[str]:
+    """The upstream files of ``product`` that have the key ``path`` (for "did you mean")."""
+    out = []
+    for file, doc in load_catalog(LINE).documents.get(product, {}).items():  # type: ignore[call-overload]
+        if isinstance(doc, dict) and _has(doc, path):
+            out.append(file)
+    return sorted(out)
+
+
+def _has(doc: dict[str, object], path: tuple[str, ...]) -> bool:
+    node: object = doc
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True

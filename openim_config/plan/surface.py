@@ -140,7 +140,7 @@ def _provider_blocks(model: OpenIM) -> Iterator[Finding]:
         elif block is None and push.provider == name:
             yield ("push", "provider"), f"{name} needs its settings: add push.{name}"
     if push.provider == "fcm" and push.fcm is not None and (push.fcm.service_account is None) == (push.fcm.auth_url is None):
-        yield ("push", "fcm"), "set one of serviceAccount (the service-account JSON) or authUrl"
+        yield ("push", "fcm"), "set one of serviceAccount (the service-account JSON) or authURL"
     for name in _OBJECT_BACKENDS:
         if getattr(storage, name) is not None and storage.backend != name:
             yield ("objectStorage", name), f"objectStorage.backend is {storage.backend}: set backend: {name}, or remove this"
