@@ -144,6 +144,12 @@ def _message(err: Any, loc: KeyPath = ()) -> str:
         from openim_config.model.keys import known_keys
 
         near = difflib.get_close_matches(str(loc[-1]), known_keys(loc[:-1]), n=1) if loc else []
+        if not near and len(loc) >= 4 and loc[0] == "config":
+            from openim_config.model.surface import files_with
+
+            others = files_with(str(loc[1]), tuple(str(p) for p in loc[3:]))
+            if others:
+                return f"unknown key in {loc[2]}; it is a key of {', '.join(others)}"
         return "unknown key" + (f"; did you mean {near[0]!r}?" if near else "")
     if err["type"] == "string_pattern_mismatch":
         from openim_config.model.base import PATTERN_HELP

@@ -31,6 +31,12 @@ SECRET_ENV = {
     "ALERT_SMTP_PASSWORD": 'golden "smtp" password',
     "ETCD_PASSWORD": "golden-etcd-root",
     "ALERT_WEBHOOK_URL": "https://hooks.example.com/openim?token=golden-webhook-token",
+    "GETUI_MASTER_SECRET": "golden-getui-master-secret",
+    "ALI_SMS_ACCESS_KEY_ID": "golden-ali-sms-id",
+    "ALI_SMS_ACCESS_KEY_SECRET": "golden-ali-sms-secret",
+    "FCM_SERVICE_ACCOUNT": '{"type": "service_account", "project_id": "golden", "private_key": "golden-fcm-private-key"}',
+    "AWS_ACCESS_KEY_ID": "golden-aws-key-id",
+    "AWS_SECRET_ACCESS_KEY": "golden-aws-secret-key",
 }
 
 

@@ -74,6 +74,29 @@ CASES = [
         ["error: m.yaml:1:1: publicHots: unknown key; did you mean 'publicHost'?"],
     ),
     Case(
+        "config-surface",
+        {
+            "m.yaml": "config:\n  server:\n    share.yml:\n      multiLogin: {polcy: 2}\n    openim-rpc-auth.yml:\n      tokenPolicy: {expire: ninety}\n    redis.yml: {address: [r:6379]}\n"
+        },
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:6:21: config.server.openim-rpc-auth.yml.tokenPolicy.expire: Input should be a valid integer",
+            "error: m.yaml:4:20: config.server.share.yml.multiLogin.polcy: unknown key; did you mean 'policy'?",
+            "error: m.yaml:7:17: config.server.redis.yml.address: set by the model: use infra.redis (mode, address, port)",
+        ],
+    ),
+    Case(
+        "push-and-storage",
+        {
+            "m.yaml": "push:\n  provider: getui\n  getui: {appKey: k, masterSecret: {env: GT}}\nconfig:\n  server:\n    openim-push.yml:\n      geTui: {appKey: k2}\nobjectStorage: {backend: kodo}\n"
+        },
+        ["-f", "m.yaml"],
+        [
+            "error: m.yaml:7:15: config.server.openim-push.yml.geTui.appKey: set twice: here and by push.getui.appKey; keep one",
+            "error: m.yaml:8:17: objectStorage.backend: kodo needs its settings: add objectStorage.kodo",
+        ],
+    ),
+    Case(
         "unknown-service",
         {"m.yaml": "services:\n  openim-pushh: {instances: 2}\n"},
         ["-f", "m.yaml"],

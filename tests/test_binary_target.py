@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from openim_config import yamlio
+from openim_config.plan.surface import FCM_FILE
 from tests import consumers
 from tests.scenarios import CASES, DEFAULT_CREDENTIALS, SECRET_ENV, plan_case
 
@@ -78,6 +79,9 @@ def test_secrets_only_in_root_only_env_files(case: str, built: dict[str, Path]) 
         if "secrets" in path.relative_to(root).parts:
             assert path.stat().st_mode & 0o777 == 0o600, path
             secret_files += 1
+            continue
+        if path.name == FCM_FILE:  # read by the service user: its group, nobody else
+            assert path.stat().st_mode & 0o777 == 0o640, path
             continue
         text = path.read_text()
         assert not [v for v in values if v in text], f"{path} holds a secret value"

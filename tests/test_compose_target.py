@@ -9,6 +9,7 @@ import pytest
 
 from openim_config import yamlio
 from openim_config.plan.appconfig import compose_name
+from openim_config.plan.surface import FCM_FILE
 from tests import consumers
 from tests.scenarios import CASES, DEFAULT_CREDENTIALS, SECRET_ENV, plan_case
 
@@ -48,7 +49,7 @@ def test_each_process_mounts_exactly_its_binarys_files_read_only(
         assert len(mounts) == 1 and mounts[0]["read_only"] is True
         source = Path(mounts[0]["source"])
         assert source == (root / "config" / svc.name).resolve()
-        assert sorted(p.name for p in source.iterdir()) == sorted(svc.files)
+        assert sorted(p.name for p in source.iterdir()) == sorted([*svc.files, *(f.path for f in svc.secret_files)])
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -61,7 +62,7 @@ def test_published_ports_are_the_client_facing_ones(case: str, normalized: dict[
         for k in plan.services[n].client_facing
         for i in plan.services[n].instances
     ]
-    if plan.infra["minio"].bundled:
+    if "minio" in plan.infra and plan.infra["minio"].bundled:
         expected += [plan.model.infra.minio.port, plan.model.infra.minio.console_port]
     expected += [f.port for f in (plan.model.fronts.web, plan.model.fronts.admin) if f.enabled]
     mon = plan.model.monitoring
@@ -93,7 +94,9 @@ def test_no_secret_value_in_compose_or_config_files(case: str, built: dict[str, 
     root = built[case] / "compose"
     values = set(SECRET_ENV.values()) | DEFAULT_CREDENTIALS
     for path in root.rglob("*"):
-        if path.is_file() and "secrets" not in path.relative_to(root).parts:
+        if path.is_file() and path.name == FCM_FILE:  # a credential file where OpenIM reads it
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        elif path.is_file() and "secrets" not in path.relative_to(root).parts:
             text = path.read_text()
             leaked = [v for v in values if v in text]
             assert not leaked, f"{path} holds {len(leaked)} secret value(s)"

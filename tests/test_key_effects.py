@@ -43,6 +43,9 @@ class Claim:
     context: Mapping[str, Any] = field(default_factory=dict)
     why: str = ""
     """For a key that reaches fewer targets than all: why, and where the tool says so."""
+    change: Mapping[str, Any] | None = None
+    """What to merge instead of ``value`` at the key, where the key alone cannot change validly
+    (``objectStorage.backend`` comes with its block)."""
 
 
 def S(name: str) -> str:
@@ -200,6 +203,45 @@ CLAIMS: dict[str, Claim] = {
 }
 """Model key -> how to change it, in which context, and the targets it must change."""
 
+GETUI = {"push": {"provider": "getui", "getui": {"appKey": "app", "masterSecret": "getui-secret"}}}
+JPUSH = {"push": {"provider": "jpush", "jpush": {"appKey": "app", "masterSecret": "jpush-secret"}}}
+FCM = {"push": {"provider": "fcm", "fcm": {"serviceAccount": '{"type": "service_account"}'}}}
+STORAGE = {
+    "cos": {"bucketURL": "https://b-1.cos.ap-x.myqcloud.com", "secretID": "id", "secretKey": "key"},
+    "oss": {
+        "endpoint": "https://oss.example.com",
+        "bucket": "b",
+        "bucketURL": "https://b.oss.example.com",
+        "accessKeyID": "id",
+        "accessKeySecret": "key",
+    },
+    "aws": {"region": "eu-central-1", "bucket": "b", "accessKeyID": "id", "secretAccessKey": "key"},
+}
+STORAGE["kodo"] = STORAGE["oss"]
+PROVIDER_CHANGES = {"appKey": "app2", "masterSecret": "other-secret", "pushUrl": "https://p.example.com", "pushURL": "https://p.example.com",
+                    "intent": "i", "channelID": "c", "channelName": "n", "pushIntent": "i"}  # fmt: skip
+STORAGE_CHANGES = {"bucketURL": "https://other.example.com", "secretID": "id2", "secretKey": "key2", "sessionToken": "token",
+                   "publicRead": True, "endpoint": "https://other.example.com", "bucket": "b2", "accessKeyID": "id2",
+                   "accessKeySecret": "key2", "secretAccessKey": "key2", "region": "us-east-1"}  # fmt: skip
+CLAIMS |= {
+    "config.server": Claim({"share.yml": {"multiLogin": {"policy": 2}}}),
+    "config.chat": Claim({"chat-rpc-chat.yml": {"allowRegister": False}}, context=CHAT),
+    "push.provider": Claim("none"),
+    "push.fcm.serviceAccount": Claim('{"type": "service_account", "project_id": "p"}', context=FCM),
+    "push.fcm.authURL": Claim("https://b.example.com", context={"push": {"provider": "fcm", "fcm": {"authURL": "https://a.example.com"}}}),
+    "objectStorage.backend": Claim("cos", change={"objectStorage": {"backend": "cos", "cos": STORAGE["cos"]}}),
+    **{
+        f"push.getui.{k}": Claim(PROVIDER_CHANGES[k], context=GETUI)
+        for k in ("appKey", "masterSecret", "pushUrl", "intent", "channelID", "channelName")
+    },
+    **{f"push.jpush.{k}": Claim(PROVIDER_CHANGES[k], context=JPUSH) for k in ("appKey", "masterSecret", "pushURL", "pushIntent")},
+    **{
+        f"objectStorage.{backend}.{k}": Claim(STORAGE_CHANGES[k], context={"objectStorage": {"backend": backend, backend: fields}})
+        for backend, fields in STORAGE.items()
+        for k in (*fields, "sessionToken", "publicRead")
+    },
+}
+
 DICT_KEYS = {
     "services": "openim-push",
     "storage": "mongodb-data",
@@ -218,7 +260,9 @@ def model_keys(node: dict[str, Any] | None = None, path: tuple[str, ...] = ()) -
         variants = [dereference(v) for v in node.get("anyOf", [])]
         objects = [v for v in variants if "properties" in v or mapping_values(v) is not None]
         node = objects[0] if objects else node
-    if "properties" in node and node.get("title") != "Secret":
+    if path[:1] == ("config",) and len(path) == 2:
+        yield ".".join(path)  # every upstream key: one claim per product
+    elif "properties" in node and node.get("title") != "Secret":
         for key, child in node["properties"].items():
             yield from model_keys(child, (*path, key))
     elif (values := mapping_values(node)) is not None and node.get("title") != "Secret":
@@ -258,7 +302,7 @@ def reached(key: str, claim: Claim) -> frozenset[str]:
     import json
 
     before = _baseline(json.dumps(claim.context, sort_keys=True))
-    after = _render(_merge(dict(claim.context), _nest(key, claim.value)))
+    after = _render(_merge(dict(claim.context), claim.change or _nest(key, claim.value)))
     return frozenset(t for t in ALL if before[t] != after[t])
 
 
@@ -269,7 +313,7 @@ def test_every_key_is_claimed() -> None:
 
 
 def _notes(key: str, claim: Claim) -> dict[str, list[str]]:
-    plan = build_plan(OpenIM.model_validate(_merge(dict(claim.context), _nest(key, claim.value))))
+    plan = build_plan(OpenIM.model_validate(_merge(dict(claim.context), claim.change or _nest(key, claim.value))))
     return {t: [n for n in build.notes(plan, [t])] for t in sorted(ALL)}
 
 

@@ -9,11 +9,23 @@ from pydantic import AfterValidator, Field
 from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict, host_or_address
 from openim_config.model.extras import Fronts, Monitoring
 from openim_config.model.infra import Infra
+from openim_config.model.providers import ObjectStorage, Push
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
 from openim_config.model.storage import VOLUME_OWNERS, VOLUMES, Volume
+from openim_config.model.surface import ChatFiles, ServerFiles
 from openim_config.model.targets import Targets
 
 __all__ = ["DNS1123_LABEL", "VOLUMES", "VOLUME_OWNERS", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
+
+
+class Config(Strict):
+    """OpenIM's own config files: any key of the release line's files, by product, file name
+    and the key's path in that file, typed as upstream's value."""
+
+    server: ServerFiles = Field(default_factory=ServerFiles)
+    """open-im-server's files (`share.yml`, `openim-push.yml`, `webhooks.yml`, ...)."""
+    chat: ChatFiles = Field(default_factory=ChatFiles)
+    """chat's files (`chat-rpc-chat.yml`, `share.yml`, ...)."""
 
 
 class OpenIM(Strict):
@@ -37,3 +49,8 @@ class OpenIM(Strict):
     monitoring: Monitoring = Field(default_factory=Monitoring)
     fronts: Fronts = Field(default_factory=Fronts)
     targets: Targets = Field(default_factory=Targets)
+    push: Push = Field(default_factory=Push)
+    object_storage: ObjectStorage = Field(default_factory=ObjectStorage)
+    config: Config = Field(default_factory=Config)
+    """Every other key of OpenIM's config files (`config.server.share.yml.multiLogin.policy`);
+    keys the model sets itself are refused here with the model key to use instead."""

@@ -9,7 +9,21 @@ from openim_config.model import VOLUME_OWNERS, VOLUMES, OpenIM, Service, Volume
 from openim_config.plan.appconfig import build_documents
 from openim_config.plan.resolve import FILE_INFRA, allocate_ports, domain_findings, enabled_services, infra_plans, instance_count, instances
 from openim_config.plan.secrets import bundled_secret_env, secret_plans
-from openim_config.plan.types import FLAVOURS, INFRA, Flavour, InfraPlan, Instance, Plan, SecretEnv, SecretPlan, ServicePlan, VolumePlan
+from openim_config.plan.surface import FCM_FILE, FCM_SECRET, minio_used, surface_findings
+from openim_config.plan.surface import values as surface_values
+from openim_config.plan.types import (
+    FLAVOURS,
+    INFRA,
+    Flavour,
+    InfraPlan,
+    Instance,
+    Plan,
+    SecretEnv,
+    SecretFile,
+    SecretPlan,
+    ServicePlan,
+    VolumePlan,
+)
 
 __all__ = ["FLAVOURS", "INFRA", "Flavour", "InfraPlan", "Instance", "Plan", "ServicePlan", "VolumePlan", "build_plan", "domain_problems"]
 
@@ -21,6 +35,7 @@ def domain_problems(model: OpenIM, prov: Provenance, skip: tuple[tuple[str | int
     findings: list[tuple[tuple[str | int, ...], str]] = []
     ports = allocate_ports(model, catalog, findings)
     findings.extend(domain_findings(model, catalog, ports))
+    findings.extend(surface_findings(model, catalog))
     return [prov.problem(path, msg) for path, msg in findings if not any(path[: len(s)] == s for s in skip)]
 
 
@@ -38,7 +53,7 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
         binary = catalog.binaries[name]
         product = catalog.products[binary.product]
         files = tuple(f"{f}.yml" for f in binary.files)
-        infra = tuple(i for i in INFRA if any(FILE_INFRA.get(f) == i for f in files))
+        infra = tuple(i for i in INFRA if any(FILE_INFRA.get(f) == i for f in files) and (i != "minio" or minio_used(model)))
         for i in infra:
             users.setdefault(i, []).append(name)
         secret_env = []
@@ -60,12 +75,14 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             discovery_name=binary.discoveryName,
             client_facing=binary.clientFacing,
             secret_env=tuple(secret_env),
+            secret_files=(SecretFile(FCM_FILE, FCM_SECRET),) if FCM_SECRET in secrets and f"{name}.yml" == "openim-push.yml" else (),
         )
-    infra_map = infra_plans(model, catalog, users)
+    # No MinIO without object.enable: minio: OpenIM would never reach it.
+    infra_map = {k: v for k, v in infra_plans(model, catalog, users).items() if k != "minio" or minio_used(model)}
     volumes: dict[str, VolumePlan] = {}
     for vol in VOLUMES:
         owner = VOLUME_OWNERS[vol]
-        if owner in infra_map and not infra_map[owner].bundled:
+        if owner in INFRA and (owner not in infra_map or not infra_map[owner].bundled):
             continue
         if owner in ("prometheus", "grafana") and not model.monitoring.enabled:
             continue
@@ -79,7 +96,8 @@ def build_plan(model: OpenIM, prov: Provenance | None = None) -> Plan:
             access_modes=tuple(v.access_modes),
             existing_claim=v.existing_claim,
         )
-    documents = {f: build_documents(model, catalog, services, infra_map, f) for f in FLAVOURS}
+    surface = surface_values(model, catalog)
+    documents = {f: build_documents(model, catalog, services, infra_map, f, surface) for f in FLAVOURS}
     bundled_env = bundled_secret_env(model, secrets)
     used = {e.secret_id for envs in [*(s.secret_env for s in services.values()), *bundled_env.values()] for e in envs}
     warnings = _warnings(model) + _default_credentials(model, secrets, used)
@@ -107,7 +125,7 @@ def _default_credentials(model: OpenIM, secrets: dict[str, SecretPlan], used: se
 
 def _warnings(model: OpenIM) -> list[str]:
     out = []
-    if model.public_host in ("127.0.0.1", "localhost", "::1") and not model.infra.minio.external_address:
+    if model.public_host in ("127.0.0.1", "localhost", "::1") and not model.infra.minio.external_address and minio_used(model):
         out.append(
             f"publicHost is {model.public_host}: MinIO links (http://{model.public_host}:{model.infra.minio.port}) only work on this "
             "machine; set publicHost (or infra.minio.externalAddress) to what apps and browsers reach"

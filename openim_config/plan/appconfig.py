@@ -18,8 +18,100 @@ from openim_config.model import OpenIM
 from openim_config.plan.resolve import kube_name, reach
 from openim_config.plan.types import Documents, Flavour, InfraPlan, ServicePlan
 
+# What the model sets, by ``<file>:<key>``, with the model key an operator uses instead: the one
+# list of keys ``config:`` refuses (``plan.surface``). ``_set`` sets nothing that is not here (or
+# derived from the catalog below), so the list cannot fall behind what this module writes.
+MODEL_KEYS: dict[str, str] = {
+    "discovery.yml:enable": "the target (etcd; the helm target: Kubernetes for the server)",
+    "discovery.yml:etcd.rootDirectory": "infra.etcd.rootDirectory",
+    "discovery.yml:etcd.address": "infra.etcd (mode, address, port)",
+    "discovery.yml:etcd.username": "infra.etcd.username",
+    "discovery.yml:kubernetes.namespace": "targets.helm.namespace",
+    "mongodb.yml:address": "infra.mongodb (mode, address, port)",
+    "mongodb.yml:database": "infra.mongodb.database",
+    "mongodb.yml:username": "infra.mongodb.username",
+    "mongodb.yml:authSource": "infra.mongodb.authSource",
+    "mongodb.yml:maxPoolSize": "infra.mongodb.maxPoolSize",
+    "mongodb.yml:maxRetry": "infra.mongodb.maxRetry",
+    "redis.yml:address": "infra.redis (mode, address, port)",
+    "redis.yml:username": "infra.redis.username",
+    "redis.yml:db": "infra.redis.db",
+    "redis.yml:maxRetry": "infra.redis.maxRetry",
+    "redis.yml:redisMode": "infra.redis.redisMode",
+    "redis.yml:poolSize": "infra.redis.poolSize",
+    "redis.yml:clusterMode": "infra.redis.redisMode",
+    "log.yml:storageLocation": "targets.binary.logDir (containers: the image's log directory)",
+    "log.yml:rotationTime": "log.rotationTime",
+    "log.yml:remainRotationCount": "log.remainRotationCount",
+    "log.yml:remainLogLevel": "log.level",
+    "log.yml:isStdout": "the target (containers log to stdout)",
+    "log.yml:isJson": "log.jsonFormat",
+    "share.yml:imAdminUserID": "admins",
+    "kafka.yml:address": "infra.kafka (mode, address, port)",
+    "kafka.yml:username": "infra.kafka.username",
+    "kafka.yml:producerAck": "infra.kafka.producerAck",
+    "kafka.yml:compressType": "infra.kafka.compressType",
+    "kafka.yml:tls.enableTLS": "infra.kafka.tls.enabled",
+    "kafka.yml:tls.caCrt": "infra.kafka.tls.caCrt",
+    "kafka.yml:tls.clientCrt": "infra.kafka.tls.clientCrt",
+    "kafka.yml:tls.clientKey": "infra.kafka.tls.clientKey",
+    "kafka.yml:tls.insecureSkipVerify": "infra.kafka.tls.insecureSkipVerify",
+    "minio.yml:bucket": "infra.minio.bucket",
+    "minio.yml:internalAddress": "infra.minio (mode, address, port)",
+    "minio.yml:externalAddress": "infra.minio.externalAddress",
+    "minio.yml:publicRead": "infra.minio.publicRead",
+    "openim-api.yml:prometheus.grafanaURL": "monitoring.grafanaUrl",
+    "share.yml:openIM.apiURL": "chat.apiURL",
+    "share.yml:openIM.adminUserID": "admins",
+    "share.yml:chatAdmin": "chat.adminAccounts",
+    "chat-rpc-chat.yml:liveKit.url": "chat.liveKit.url",
+    "chat-rpc-chat.yml:liveKit.key": "chat.liveKit.key",
+}
+
+
+def model_keys(catalog: Catalog, product: str) -> dict[str, str]:
+    """``MODEL_KEYS`` with what the catalog adds for ``product``: each binary's port lists,
+    the discovery names, and the credentials that have a model key."""
+    from openim_config.plan.secrets import MODEL_SECRETS
+
+    out = dict(MODEL_KEYS)
+    prod = catalog.products[product]  # type: ignore[index]
+    for key in (prod.discoveryNameKey, prod.adminUsersKey):
+        out.setdefault(key, "the target (discovery names)" if key == prod.discoveryNameKey else "admins")
+    for name, binary in catalog.binaries.items():
+        if binary.product != product:
+            continue
+        file = catalog.binary_file(name)
+        for kind, spec in binary.ports.items():
+            out[f"{file}:{spec.key}"] = f"services.{name}.ports.{kind}"
+        for key in binary.autoSetPorts:
+            out[f"{file}:{key}"] = f"services.{name}.ports (fixed ports, never chosen at random)"
+    for key, sid in catalog.secretKeys[product].items():  # type: ignore[index]
+        if sid in MODEL_SECRETS:
+            out[key] = MODEL_SECRETS[sid]
+    return out
+
+
+def owner(owned: Mapping[str, str], file: str, dotted_key: str) -> str | None:
+    """The model key behind ``file``'s ``dotted_key`` or any key above or below it."""
+    for key, where in owned.items():
+        f, k = key.split(":", 1)
+        if f == file and (k == dotted_key or k.startswith(dotted_key + ".") or dotted_key.startswith(k + ".")):
+            return where
+    return None
+
 
 def _set(doc: dict[str, Any], dotted_key: str, value: Any, file: str) -> None:
+    assert f"{file}:{dotted_key}" in MODEL_KEYS or _derived(file, dotted_key), f"{file}:{dotted_key} is not in MODEL_KEYS"
+    _put(doc, dotted_key, value, file)
+
+
+def _derived(file: str, dotted_key: str) -> bool:
+    """Keys ``model_keys`` derives from the catalog (ports, discovery names)."""
+    return dotted_key.split(".", maxsplit=1)[0] in ("rpcRegisterName", "rpcService") or dotted_key.endswith(("ports", "autoSetPorts"))
+
+
+def _put(doc: dict[str, Any], dotted_key: str, value: Any, file: str) -> None:
     node = doc
     parts = dotted_key.split(".")
     for part in parts[:-1]:
@@ -67,7 +159,13 @@ def build_documents(
     services: Mapping[str, ServicePlan],
     infra: Mapping[str, InfraPlan],
     flavour: Flavour,
+    surface: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
 ) -> Documents:
+    """``surface``: per product, ``(file, dotted key) -> value`` of ``config:``, ``push:`` and
+    ``objectStorage:`` (``plan.surface.values``), set over what the model derives; the keys
+    it may hold never overlap ``model_keys``, so the order only matters for the flavour's own
+    values, which stay."""
+    surface = surface or {}
     out: dict[str, dict[str, Any]] = {}
     for product in ("server", "chat"):
         if not any(s.product == product for s in services.values()):
@@ -89,9 +187,11 @@ def build_documents(
                 _set(docs[file], spec.key, list(ports), file)
             for key in binary.autoSetPorts:
                 _set(docs[file], key, False, file)
+        for (file, key), value in surface.get(product, {}).items():
+            _put(docs[file], key, value, file)
         for secret_key in catalog.secretKeys[product]:
             file, key = secret_key.split(":")
-            _set(docs[file], key, "", file)
+            _put(docs[file], key, "", file)
         used = {f for s in services.values() if s.product == product for f in s.files}
         out[product] = {f: docs[f] for f in sorted(docs) if f in used}
     return out
@@ -153,12 +253,13 @@ def _fill_server(docs: dict[str, Any], model: OpenIM, catalog: Catalog, infra: M
     _set(k, "tls.clientCrt", kafka.tls.client_crt or None, "kafka.yml")
     _set(k, "tls.clientKey", kafka.tls.client_key or None, "kafka.yml")
     _set(k, "tls.insecureSkipVerify", kafka.tls.insecure_skip_verify, "kafka.yml")
-    minio = model.infra.minio
-    mn = docs["minio.yml"]
-    _set(mn, "bucket", minio.bucket, "minio.yml")
-    _set(mn, "internalAddress", infra["minio"].endpoints[flavour][0], "minio.yml")
-    _set(mn, "externalAddress", minio_external(model, flavour), "minio.yml")
-    _set(mn, "publicRead", minio.public_read, "minio.yml")
+    if "minio" in infra:  # else upstream's minio.yml, which OpenIM then never reads
+        minio = model.infra.minio
+        mn = docs["minio.yml"]
+        _set(mn, "bucket", minio.bucket, "minio.yml")
+        _set(mn, "internalAddress", infra["minio"].endpoints[flavour][0], "minio.yml")
+        _set(mn, "externalAddress", minio_external(model, flavour), "minio.yml")
+        _set(mn, "publicRead", minio.public_read, "minio.yml")
     _set(docs["openim-api.yml"], "prometheus.grafanaURL", grafana_url(model, flavour), "openim-api.yml")
 
 
@@ -174,11 +275,18 @@ def grafana_url(model: OpenIM, flavour: Flavour) -> str:
     return f"http://{model.public_host}:{mon.grafana_port}/"
 
 
+def minio_used(model: OpenIM) -> bool:
+    """OpenIM reads ``minio.yml`` only with ``object.enable: minio`` (internal/rpc/third/third.go
+    Start: the other backends are built from ``object.<backend>`` alone), so only then is a
+    MinIO deployed and configured."""
+    return model.object_storage.backend == "minio"
+
+
 def minio_routed_by_ingress(model: OpenIM) -> bool:
     """Kubernetes: the bundled MinIO is reached through the Helm Ingress at ``minioPath`` unless
     the user gave MinIO an external address of its own."""
     minio = model.infra.minio
-    return model.targets.helm.ingress.enabled and minio.mode == "bundled" and minio.external_address is None
+    return model.targets.helm.ingress.enabled and minio.mode == "bundled" and minio.external_address is None and minio_used(model)
 
 
 def minio_external(model: OpenIM, flavour: Flavour) -> str:

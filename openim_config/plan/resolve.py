@@ -295,6 +295,8 @@ def _port_collisions(model: OpenIM, ports: dict[str, dict[PortKind, tuple[int, .
     The first claim of a port wins; every later one is reported against it."""
     claims: list[tuple[KeyPath, int]] = []
     for name in INFRA:
+        if name == "minio" and model.object_storage.backend != "minio":
+            continue  # not deployed (plan.appconfig.minio_used)
         for listener, port in _infra_host_ports(model, name).items():
             claims.append((("infra", name, "consolePort" if listener == "console" else "port"), port))
     for key, front in (("web", model.fronts.web), ("admin", model.fronts.admin)):

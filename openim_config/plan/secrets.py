@@ -77,8 +77,14 @@ def bundled_secret_env(model: OpenIM, secrets: Mapping[str, SecretPlan]) -> dict
 
 
 def secret_plans(model: OpenIM) -> dict[str, SecretPlan]:
+    from openim_config.catalog import load_catalog
+    from openim_config.plan import surface
+
     plans = {sid: SecretPlan(sid, path, _get(model, path)) for sid, path in MODEL_SECRETS.items()}
     result = {sid: p for sid, p in plans.items() if p.ref is not None}
+    if not surface.minio_used(model):  # no MinIO: its credentials reach nothing
+        result = {sid: p for sid, p in result.items() if not p.path.startswith("infra.minio.")}
+    result.update(surface.secret_plans(model, load_catalog(model.release)))
     if model.infra.mongodb.replica_set:
         result["mongodbUri"] = SecretPlan("mongodbUri", "infra.mongodb (replicaSet)", None)
     return result

@@ -37,6 +37,14 @@ class SecretEnv:
 
 
 @dataclass(frozen=True)
+class SecretFile:
+    """A credential a process reads from a file, at ``path`` relative to its config directory."""
+
+    path: str
+    secret_id: str
+
+
+@dataclass(frozen=True)
 class ServicePlan:
     name: str
     product: Literal["server", "chat"]
@@ -50,6 +58,8 @@ class ServicePlan:
     discovery_name: str | None
     client_facing: tuple[PortKind, ...]
     secret_env: tuple[SecretEnv, ...]
+    secret_files: tuple[SecretFile, ...] = ()
+    """Credentials installed as files in its config directory (the FCM service account)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from openim_config import templating, yamlio
 from openim_config.artifacts import GENERATED, Artifact, secret, text, yaml_artifact
 from openim_config.plan import Instance, Plan, ServicePlan
-from openim_config.targets.envfile import env_file
+from openim_config.targets.envfile import env_file, secret_file
 from openim_config.targets.ignored import set_but_unused
 from openim_config.targets.infra_compose import (
     front_services,
@@ -129,6 +129,12 @@ def _host_files(
             if id(doc) not in dumped:
                 dumped[id(doc)] = (doc, yaml_artifact(path, doc, 0o640, GENERATED).content)
             artifacts.append(Artifact(path, dumped[id(doc)][1], 0o640))
+    for svc in services.values():
+        for sf in svc.secret_files:
+            # Read by the process itself (as the service user), so group-readable like the config
+            # it sits beside (install.sh: root:<group>), never by others.
+            path = f"{_rel(config_dir(plan, svc.product))}/{sf.path}"
+            artifacts.append(Artifact(path, b"", 0o640, True, secret_file(plan, sf.secret_id)))
     units: list[str] = []
     secrets_dir = f"{target.config_dir.rstrip('/')}/secrets"
     for svc in services.values():

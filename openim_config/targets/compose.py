@@ -17,7 +17,7 @@ from openim_config.model import Service
 from openim_config.model.services import Resources
 from openim_config.plan import Plan, ServicePlan
 from openim_config.plan.appconfig import compose_name
-from openim_config.targets.envfile import env_file
+from openim_config.targets.envfile import env_file, secret_file
 from openim_config.targets.ignored import set_but_unused
 from openim_config.targets.infra_compose import (
     HARDENING,
@@ -74,6 +74,10 @@ def render(plan: Plan) -> list[Artifact]:
     for svc in plan.services.values():
         for file in svc.files:
             artifacts.append(Artifact(f"config/{svc.name}/{file}", dumped[svc.product, file]))
+        for sf in svc.secret_files:
+            # In the directory mounted at -c, where upstream looks (filePath joined to it); 0600,
+            # read by the container's root.
+            artifacts.append(secret(f"config/{svc.name}/{sf.path}", secret_file(plan, sf.secret_id)))
         if svc.secret_env:
             artifacts.append(secret(f"secrets/{svc.name}.env", env_file(plan, ((e.variable, e.secret_id) for e in svc.secret_env))))
         for inst in svc.instances:

@@ -25,3 +25,12 @@ def env_file(plan: Plan, pairs: Iterable[tuple[str, str]]) -> Callable[[], bytes
         return "".join(env_line(var, resolve(plan, sid), sid) for var, sid in items).encode("utf-8")
 
     return produce
+
+
+def secret_file(plan: Plan, secret_id: str) -> Callable[[], bytes]:
+    """A credential file's bytes (the FCM service account), resolved only when written."""
+
+    def produce() -> bytes:
+        return (resolve(plan, secret_id) + "\n").encode("utf-8")
+
+    return produce

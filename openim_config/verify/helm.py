@@ -122,8 +122,12 @@ def _extra(name: str, w: Workload, manifests: list[dict[str, Any]]) -> ExtraFact
 
 
 def _config(manifests: list[dict[str, Any]], w: Workload, path: str) -> dict[str, Any]:
-    """The files the container sees at ``path``: its ConfigMap's keys, or the volume's items."""
+    """The files the container sees at ``path``: its ConfigMap's keys, or the volume's items
+    (a projected volume: those of its ConfigMap source; a Secret source holds no config file)."""
     volume = w.mount(path) or {}
+    sources = get(volume, "projected.sources")
+    if isinstance(sources, list):
+        volume = next((s for s in sources if isinstance(s, dict) and "configMap" in s), {})
     name = get(volume, "configMap.name")
     cm = next((m for m in manifests if m.get("kind") == "ConfigMap" and get(m, "metadata.name") == name), None)
     data = (cm or {}).get("data") or {}

@@ -8,6 +8,8 @@ cannot run here, so their preconditions are checked instead.
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -58,6 +60,30 @@ def _server_checks(plan: Plan, s: Started, binary: str) -> Iterable[str]:
         ports = dig(own, port.key) or []
         if index >= len(ports):
             yield f"-i {index}: {plan.catalog.binary_file(binary)} {port.key} has {len(ports)} port(s): index out of range"
+    yield from _fcm_file(s)
+
+
+def _fcm_file(s: Started) -> Iterable[str]:
+    """internal/push/offlinepush/fcm NewClient: with enable fcm and a filePath, the credentials
+    are read from filepath.Join(<the -c directory>, fcm.filePath) (push.go sets FcmConfigPath to
+    the -c flag): that file must be in the process's filesystem, a service-account JSON."""
+    assert s.loaded is not None
+    push = s.loaded.files.get("openim-push.yml")
+    if str(dig(push, "enable") or "").lower() != "fcm" or not dig(push, "fcm.filePath"):
+        return
+    args = list(s.args or ())
+    config_dir = args[args.index("-c") + 1] if "-c" in args[:-1] else ""
+    path = posixpath.normpath(posixpath.join(config_dir, str(dig(push, "fcm.filePath"))))
+    data = s.process.files.get(path)
+    if data is None:
+        yield f"fcm.filePath: {path} is not in the process's filesystem"
+        return
+    try:
+        kind = json.loads(data).get("type")
+    except ValueError:
+        kind = None
+    if kind != "service_account":
+        yield f"fcm.filePath: {path} is not a service-account JSON"
 
 
 def _chat_checks(plan: Plan, s: Started, binary: str) -> Iterable[str]:
@@ -77,7 +103,8 @@ def _addresses(docs: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         yield from (("redis.yml address", a) for a in dig(docs["redis.yml"], "address") or [])
     if "kafka.yml" in docs:
         yield from (("kafka.yml address", a) for a in dig(docs["kafka.yml"], "address") or [])
-    if "minio.yml" in docs:
+    # third.go dials MinIO only with object.enable: minio (the other backends are cloud services).
+    if "minio.yml" in docs and dig(docs.get("openim-rpc-third.yml"), "object.enable") in (None, "minio"):
         yield ("minio.yml internalAddress", re.sub(r"^https?://", "", dig(docs["minio.yml"], "internalAddress") or ""))
     if "discovery.yml" in docs and dig(docs["discovery.yml"], "enable") == "etcd":
         yield from (("discovery.yml etcd.address", a) for a in dig(docs["discovery.yml"], "etcd.address") or [])

@@ -233,6 +233,12 @@ def _volume_files(
     secrets: Mapping[str, dict[str, str]],
 ) -> dict[str, bytes]:
     source: dict[str, str]
+    if "projected" in volume:  # each source as the volume it stands for, into one directory
+        out: dict[str, bytes] = {}
+        for src in volume["projected"].get("sources", []):
+            as_volume = {"secret": {**src["secret"], "secretName": src["secret"]["name"]}} if "secret" in src else src
+            out.update(_volume_files(as_volume, mount, path, maps, secrets))
+        return out
     if "configMap" in volume:
         source, spec = maps.get(volume["configMap"]["name"], {}), volume["configMap"]
     elif "secret" in volume:

@@ -179,6 +179,7 @@ def _open(node: dict[str, Any]) -> None:
 def _secret_ids(plan: Plan) -> list[str]:
     """Every credential an enabled service or a bundled component reads, in the plan's order."""
     used = {e.secret_id for svc in plan.services.values() for e in svc.secret_env}
+    used |= {f.secret_id for svc in plan.services.values() for f in svc.secret_files}
     deployed = kubernetes_components(plan) + (MONITORING_COMPONENTS if deploys_monitoring(plan) else ())
     used |= {e.secret_id for name, envs in plan.bundled_env.items() if name in deployed for e in envs}
     return [sid for sid in plan.secrets if sid in used]

@@ -30,7 +30,7 @@ def kubernetes_components(plan: Plan) -> tuple[str, ...]:
     """The infrastructure the chart provides or names: etcd only when a product finds its
     services through etcd in Kubernetes (both products at this line: catalog line.yaml says why)."""
     etcd = any(plan.catalog.products[s.product].discovery["kubernetes"] == "etcd" for s in plan.services.values())
-    return tuple(name for name in ("mongodb", "redis", "kafka", "etcd", "minio") if name != "etcd" or etcd)
+    return tuple(name for name in ("mongodb", "redis", "kafka", "etcd", "minio") if (name != "etcd" or etcd) and name in plan.infra)
 
 
 ROLES = {
@@ -249,6 +249,13 @@ def _service(plan: Plan, svc: ServicePlan) -> Block:
                 {
                     e.variable: Value(f"Sets {overrides[e.secret_id]}.", e.secret_id, {"type": "string", "minLength": 1})
                     for e in svc.secret_env
+                },
+            ),
+            "secretFiles": Block(
+                "Credentials it reads as files in its configDir (the FCM service account): file name -> Secret key.",
+                {
+                    f.path: Value("Mounted read-only beside the config files.", f.secret_id, {"type": "string", "minLength": 1})
+                    for f in svc.secret_files
                 },
             ),
             "resources": Value(

@@ -127,6 +127,7 @@ installed_files() {
   echo '0600 root root' etc/openim/secrets/openim-rpc-third.env
   echo '0600 root root' etc/openim/secrets/openim-rpc-user.env
   echo '0640 root openim' etc/openim/server/discovery.yml
+  echo '0640 root openim' etc/openim/server/fcm-service-account.json
   echo '0640 root openim' etc/openim/server/kafka.yml
   echo '0640 root openim' etc/openim/server/local-cache.yml
   echo '0640 root openim' etc/openim/server/log.yml
@@ -160,7 +161,6 @@ installed_files() {
   echo '0644 root root' etc/systemd/system/openim-rpc-user@.service
   echo '0644 root root' etc/systemd/system/openim.target
   echo '0644 root root' opt/openim/infra/compose.yaml
-  echo '0600 root root' opt/openim/infra/secrets/minio.env
   echo '0600 root root' opt/openim/infra/secrets/mongodb.env
   echo '0600 root root' opt/openim/infra/secrets/redis.env
 }

@@ -52,7 +52,7 @@ spec:
   template:
     metadata:
       {{- $checksums := dict "checksum/config" (include "openim.configData" (dict "root" $root "product" $svc.product) | sha256sum) }}
-      {{- $_ := set $checksums "checksum/secret" (include "openim.secretChecksum" (dict "root" $root "env" ($svc.secretEnv | default dict))) }}
+      {{- $_ := set $checksums "checksum/secret" (include "openim.secretChecksum" (dict "root" $root "env" (merge (dict) ($svc.secretEnv | default dict) ($svc.secretFiles | default dict)))) }}
       {{- include "openim.podMetadata" (dict "root" $root "own" $svc "component" $svc.name "annotations" $checksums) | nindent 6 }}
     spec:
       {{- $anti := include "openim.antiAffinity" (dict "root" $root "mode" $root.Values.antiAffinity.services "components" (list $svc.name)) }}
@@ -108,14 +108,27 @@ spec:
             - name: tmp
               mountPath: /tmp
       volumes:
+        # Only the files its command loads, and the credentials it reads as files (secretFiles)
+        # beside them: upstream reads fcm.filePath relative to -c.
         - name: config
-          configMap:
-            name: {{ printf "%s-%s-config" $root.Release.Name $svc.product }}
-            # Only the files its command loads.
-            items:
-              {{- range $file := $svc.files }}
-              - key: {{ $file | quote }}
-                path: {{ $file | quote }}
+          projected:
+            sources:
+              - configMap:
+                  name: {{ printf "%s-%s-config" $root.Release.Name $svc.product }}
+                  items:
+                    {{- range $file := $svc.files }}
+                    - key: {{ $file | quote }}
+                      path: {{ $file | quote }}
+                    {{- end }}
+              {{- with $svc.secretFiles }}
+              - secret:
+                  name: {{ include "openim.secretName" $root }}
+                  items:
+                    {{- range $path, $id := . }}
+                    - key: {{ $id | quote }}
+                      path: {{ $path | quote }}
+                      mode: 288  # 0440: the pod's fsGroup reads it, nobody else
+                    {{- end }}
               {{- end }}
         - name: logs
           emptyDir: {}

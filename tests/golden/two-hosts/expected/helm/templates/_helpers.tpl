@@ -57,6 +57,7 @@ chart refuses another release name, so both agree; openim-gen keeps the sum with
 {{- $ids := list -}}
 {{- range $key := include "openim.serviceKeys" . | fromJsonArray -}}
 {{- $ids = concat $ids (values ((index $.Values $key).secretEnv | default dict)) -}}
+{{- $ids = concat $ids (values ((index $.Values $key).secretFiles | default dict)) -}}
 {{- end -}}
 {{- range $name, $infra := .Values.infra -}}
 {{- if $infra.enabled -}}
