@@ -26,6 +26,7 @@ COMMANDS = {
     "bundle": "openim_config.commands.bundle:bundle",
     "check": "openim_config.commands.core:check_cmd",
     "diff": "openim_config.commands.verify:diff",
+    "import": "openim_config.commands.importing:import_cmd",
     "schema": "openim_config.commands.core:schema_cmd",
     "secrets": "openim_config.commands.secrets:secrets_group",
     "validate": "openim_config.commands.core:validate_cmd",
