@@ -260,13 +260,37 @@ def test_openim_docker_fcm_push_is_imported_by_reference(tmp_path: Path) -> None
     compose = (root / "docker-compose.yaml").read_text()
     mount = "    container_name: openim-server\n    volumes:\n      - ./openim-server-config:/openim-server/config\n"
     (root / "docker-compose.yaml").write_text(compose.replace("    container_name: openim-server\n", mount))
-    model, _ = imported(tmp_path, root)
-    assert model["push"] == {"provider": "fcm"}
-    assert model["config"]["server"]["openim-push.yml"] == {
-        "fcm": {"filePath": {"file": "openim.secrets/server.openim-push.yml.fcm.filePath"}, "authURL": "https://fcm.example.com/auth"}
-    }
+    model, report = imported(tmp_path, root)
+    assert model["push"] == {"provider": "fcm", "fcm": {"serviceAccount": {"file": "openim.secrets/push.fcm.serviceAccount"}}}
+    assert "fcm.authURL: unused: OpenIM reads the service-account file first" in report
+    assert "config" not in model
     assert "planted-fcm-key-77aa" not in (tmp_path / "openim.yaml").read_text()
-    assert "planted-fcm-key-77aa" in (tmp_path / "openim.secrets/server.openim-push.yml.fcm.filePath").read_text()
+    account = tmp_path / "openim.secrets/push.fcm.serviceAccount"
+    assert account.read_bytes() == (server_config / "fcm-account.json").read_bytes()
+    assert stat.S_IMODE(account.stat().st_mode) == 0o600
+
+
+def test_object_storage_backend_and_its_keys_are_first_class(tmp_path: Path) -> None:
+    extra = (
+        "IMENV_OPENIM_RPC_THIRD_OBJECT_ENABLE=cos",
+        "IMENV_OPENIM_RPC_THIRD_OBJECT_COS_BUCKETURL=https://im-1250000000.cos.ap-tokyo.myqcloud.com",
+        "IMENV_OPENIM_RPC_THIRD_OBJECT_COS_SECRETID=planted-cos-id-31",
+        "IMENV_OPENIM_RPC_THIRD_OBJECT_COS_SECRETKEY=planted-cos-key-32",
+    )
+    model, report = imported(tmp_path, checkout(tmp_path, {}, extra))
+    assert model["objectStorage"] == {
+        "backend": "cos",
+        "cos": {
+            "bucketURL": "https://im-1250000000.cos.ap-tokyo.myqcloud.com",
+            "secretID": {"file": "openim.secrets/objectStorage.cos.secretID"},
+            "secretKey": {"file": "openim.secrets/objectStorage.cos.secretKey"},
+        },
+    }
+    assert "minio-data" not in model.get("storage", {}) and "minio" not in model.get("infra", {})
+    assert "MinIO and its data: objectStorage.backend is cos: openim-gen deploys no MinIO" in report
+    text = (tmp_path / "openim.yaml").read_text()
+    assert "planted-cos" not in text
+    assert (tmp_path / "openim.secrets/objectStorage.cos.secretKey").read_text() == "planted-cos-key-32\n"
 
 
 @needs_sections

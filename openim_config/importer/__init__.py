@@ -74,6 +74,7 @@ def import_paths(paths: Sequence[Path]) -> ImportResult:
     from openim_config.catalog import load_catalog
     from openim_config.importer.docker import read_checkout
     from openim_config.importer.mapping import map_model
+    from openim_config.importer.providers import map_providers
     from openim_config.importer.residue import config_section
     from openim_config.importer.state import Imported as State
     from openim_config.importer.upstream import read_config_dir, read_env_file
@@ -92,6 +93,8 @@ def import_paths(paths: Sequence[Path]) -> ImportResult:
         raise UserError(problems)
     map_model(state)
     data = _with_secrets(state)
+    if "server" in state.given:
+        map_providers(state, data)
     config = config_section(state)
     if config:
         data["config"] = config
@@ -164,7 +167,7 @@ def _settle(state: Any, data: dict[str, Any]) -> None:
         except UserError as exc:
             refused = [(tuple(p.path), p.message) for p in exc.problems]
         else:
-            unreproduced(state, plan)
+            unreproduced(state, plan, set(PENDING) - model_fields())
             _prune(data)
             return
         for path, message in refused:

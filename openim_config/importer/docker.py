@@ -152,7 +152,7 @@ class _Services:
         for name, value in self.environment(key, svc).items():
             where = self.where(key, "environment")
             if is_openim_variable(catalog, name):
-                apply_variable(imp, name, value, f"{where} ({name})", self.problems, Location(str(self.compose)))
+                apply_variable(imp, name, value, where, self.problems, Location(str(self.compose)))
             else:
                 imp.report.lost(where, f"{key} environment {name}", "not an OpenIM variable: openim-gen's containers do not carry it")
         for host, container in self.ports(key, svc):

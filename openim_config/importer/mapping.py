@@ -21,7 +21,6 @@ ADDRESS_KEYS = {
     "minio": ("minio.yml", "internalAddress"),
 }
 SHARED = ("mongodb.yml", "redis.yml", "discovery.yml", "log.yml")
-PUSH = {"geTui": "getui", "getui": "getui", "fcm": "fcm", "jpush": "jpush"}
 PLACEHOLDER = "external_ip"
 """openim-docker's .env placeholder host, to be replaced by the operator."""
 
@@ -191,7 +190,6 @@ def _server(imp: Imported) -> None:
         if imp.changed("server", "minio.yml", key):
             put(imp, model_key, imp.value("server", "minio.yml", key))
     _public_addresses(imp)
-    _push_and_storage(imp)
 
 
 def _public_addresses(imp: Imported) -> None:
@@ -201,7 +199,11 @@ def _public_addresses(imp: Imported) -> None:
     port = imp.model.get("infra", {}).get("minio", {}).get("port", HOST_PORTS["minio"])
     if PLACEHOLDER in external:
         if imp.changed("server", "minio.yml", "externalAddress"):
-            imp.report.lost(imp.where("server", "minio.yml", "externalAddress"), external, "a placeholder never replaced: set publicHost")
+            imp.report.lost(
+                imp.where("server", "minio.yml", "externalAddress"),
+                f"externalAddress {external}",
+                "a placeholder never replaced: set publicHost",
+            )
     elif imp.changed("server", "minio.yml", "externalAddress"):
         found = re.fullmatch(r"http://([^/:]+):([0-9]+)/?", external)
         if found and int(found.group(2)) == port and _is_host(found.group(1)) and found.group(1) not in LOOPBACK:
@@ -217,7 +219,7 @@ def _public_addresses(imp: Imported) -> None:
     if PLACEHOLDER in grafana:
         imp.report.lost(
             imp.where("server", "openim-api.yml", "prometheus.grafanaURL"),
-            grafana,
+            f"prometheus.grafanaURL {grafana}",
             "a placeholder never replaced: openim-gen derives it from publicHost",
         )
     elif re.fullmatch(r"https?://\S+", grafana):
@@ -232,26 +234,6 @@ def _is_host(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _push_and_storage(imp: Imported) -> None:
-    """The offline push provider and the object storage backend are model keys (``push``,
-    ``objectStorage``); their providers' own fields stay upstream's (``config:``)."""
-    enable = str(imp.value("server", "openim-push.yml", "enable") or "")
-    imp.consume("server", "openim-push.yml", "enable")
-    getui_unset = not imp.value("server", "openim-push.yml", "geTui.appKey") and not imp.value(
-        "server", "openim-push.yml", "geTui.masterSecret"
-    )
-    if enable in PUSH and not (PUSH[enable] == "getui" and getui_unset):
-        put(imp, "push.provider", PUSH[enable])
-    elif enable and enable not in PUSH:
-        imp.report.lost(
-            imp.where("server", "openim-push.yml", "enable"), f"push provider {enable!r}", "the 3.8 line offers geTui, fcm and jpush"
-        )
-    backend = str(imp.value("server", "openim-rpc-third.yml", "object.enable") or "minio")
-    imp.consume("server", "openim-rpc-third.yml", "object.enable")
-    if backend != "minio":
-        put(imp, "objectStorage.backend", backend)
 
 
 def _chat(imp: Imported) -> None:

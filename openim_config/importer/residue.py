@@ -11,28 +11,18 @@ from openim_config.importer.state import Imported, KeyPath, get_path, leaves, se
 from openim_config.plan.types import Plan
 
 CONFIG_CREDENTIALS: dict[str, set[str]] = {
-    "server": {
-        "minio.yml:sessionToken",
-        "openim-push.yml:geTui.masterSecret",
-        "openim-push.yml:jpush.masterSecret",
-        "openim-push.yml:fcm.filePath",
-        *(
-            f"openim-rpc-third.yml:object.{p}.{k}"
-            for p in ("cos", "oss", "kodo", "aws")
-            for k in ("secretKey", "accessKeySecret", "secretAccessKey", "sessionToken")
-        ),
-        *(f"openim-rpc-third.yml:object.{p}.{k}" for p in ("cos", "oss", "kodo", "aws") for k in ("secretID", "accessKeyID")),
-    },
+    "server": set(),
     "chat": {
         "chat-rpc-chat.yml:verifyCode.phone.ali.accessKeyId",
         "chat-rpc-chat.yml:verifyCode.phone.ali.accessKeySecret",
         "chat-rpc-chat.yml:verifyCode.mail.senderAuthorizationCode",
     },
 }
-"""Credentials of ``config:`` beyond the catalog's ``secretKeys``: push provider keys, object
-storage keys, chat's SMS and mail passwords (issue 12, item 2). ``fcm.filePath`` names a file
-upstream reads beside its config: the file itself is the credential."""
-FILE_CREDENTIALS = {"server": {"openim-push.yml:fcm.filePath"}, "chat": set[str]()}
+"""Credentials of ``config:`` beyond the catalog's ``secretKeys`` (chat's SMS and mail
+passwords, issue 12 item 2); push and object storage keys belong to ``push:`` and
+``objectStorage:`` (``providers``)."""
+UNSUPPORTED_CREDENTIALS = {"server": {"minio.yml:sessionToken"}, "chat": set[str]()}
+"""Credentials the model has no secret for: reported, never written into openim.yaml."""
 
 OWNED: dict[str, dict[str, str]] = {
     "*": {
@@ -80,7 +70,10 @@ OWNED: dict[str, dict[str, str]] = {
         "minio.yml:publicRead": "infra.minio.publicRead",
         "openim-api.yml:prometheus.grafanaURL": "monitoring.grafanaUrl",
         "openim-push.yml:enable": "push.provider",
-        "openim-rpc-third.yml:object.enable": "objectStorage.backend",
+        "openim-push.yml:geTui": "push.getui",
+        "openim-push.yml:fcm": "push.fcm",
+        "openim-push.yml:jpush": "push.jpush",
+        "openim-rpc-third.yml:object": "objectStorage",
     },
     "chat": {
         "share.yml:openIM.apiURL": "chat.apiURL (derived when it points at this deployment's API)",
@@ -118,13 +111,14 @@ class SecretValue:
 
     name: str
     value: bytes
+    newline: bool = True
+    """Written with a final newline (a value), or byte for byte (a file such as FCM's JSON)."""
 
 
 def config_section(imp: Imported) -> dict[str, Any]:
     """``config.<product>.<file>.<key>`` for every upstream value the model keys do not own
     that differs from upstream's default."""
     out: dict[str, Any] = {}
-    named: set[str] = set()
     for product in ("server", "chat"):
         if product not in imp.given:
             continue
@@ -136,28 +130,20 @@ def config_section(imp: Imported) -> dict[str, Any]:
                     continue
                 value: Any = found
                 spec = f"{file}:{'.'.join(key)}"
-                if spec in FILE_CREDENTIALS[product]:
-                    named.add(str(value))
-                    data = imp.files.get(str(value))
-                    if data is None:
-                        imp.report.lost(
-                            imp.where(product, file, ".".join(key)),
-                            f"{spec} {value!r}",
-                            "the file it names was not found in the imported config directory",
-                        )
-                        continue
-                    value = SecretValue(f"{product}.{spec.replace(':', '.')}", data)
-                elif spec in CONFIG_CREDENTIALS[product]:
-                    if value in ("", None):
-                        continue
+                if spec in UNSUPPORTED_CREDENTIALS[product]:
+                    imp.report.lost(
+                        imp.where(product, file, ".".join(key)), spec, "a credential openim.yaml has no secret for: set it yourself"
+                    )
+                    continue
+                if spec in CONFIG_CREDENTIALS[product]:
                     value = SecretValue(f"{product}.{spec.replace(':', '.')}", str(value).encode())
                 set_path(out.setdefault(product, {}).setdefault(file, {}), key, value)
-    for name in sorted(set(imp.files) - named):
+    for name in sorted(set(imp.files) - imp.files_named):
         imp.report.lost(name, "file beside the config files", "no imported key names it: not carried over")
     return out
 
 
-def unreproduced(imp: Imported, plan: Plan) -> None:
+def unreproduced(imp: Imported, plan: Plan, pending: set[str]) -> None:
     """Report every model-owned value whose generated file does not carry the imported value
     (beyond what the mapping represented in its own way and upstream's own defaults)."""
     documents = plan.documents[imp.flavour]
@@ -168,7 +154,9 @@ def unreproduced(imp: Imported, plan: Plan) -> None:
                 continue
             for key, value in leaves(doc):
                 where = owned(imp, product, file, key) if key else None
-                if where is None or where.startswith("a credential") or (product, file, key) in imp.consumed:
+                if where is None or where.startswith("a credential") or where.split(".")[0] in pending:
+                    continue
+                if (product, file, key) in imp.consumed:
                     continue
                 generated = get_path(generated_doc, key)
                 if _same(value, generated) or value == get_path(imp.catalog.documents[product][file], key):  # type: ignore[index]

@@ -65,6 +65,8 @@ class Imported:
     """Credentials read from outside the config files: model path -> value."""
     files: dict[str, bytes] = field(default_factory=dict)
     """Files a config value names (the FCM service account): path in the config dir -> bytes."""
+    files_named: set[str] = field(default_factory=set)
+    """Those files a key names (the rest are reported)."""
     consumed: set[tuple[str, str, KeyPath]] = field(default_factory=set)
     """Keys the mapping represented in its own way (a renamed address, a published port)."""
     docker: DockerNames | None = None

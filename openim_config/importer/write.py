@@ -54,7 +54,7 @@ def render(result: ImportResult, output: Path, cwd: Path) -> tuple[str, dict[Pat
     def refs(node: Any) -> Any:
         if isinstance(node, SecretValue):
             target = secrets_dir / node.name
-            files[target] = node.value if node.value.endswith(b"\n") or node.name.endswith(".json") else node.value + b"\n"
+            files[target] = node.value + b"\n" if node.newline and not node.value.endswith(b"\n") else node.value
             return {"file": reference(target, cwd)}
         if isinstance(node, dict):
             return {k: refs(v) for k, v in node.items()}
