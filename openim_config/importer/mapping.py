@@ -135,6 +135,8 @@ def _credentials(imp: Imported) -> None:
         for spec, sid in imp.catalog.secretKeys[product].items():  # type: ignore[index]
             file, key = spec.split(":")
             value = imp.value(product, file, key)
+            if sid not in MODEL_SECRETS and sid != "mongodbUri":
+                continue  # a credential of push:, objectStorage: or config: (providers, residue)
             if value in (None, "") or value == imp.default(product, file, key):
                 continue
             where = imp.where(product, file, key)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openim_config.importer.state import Imported, KeyPath, get_path, leaves, set_path
+from openim_config.plan.secrets import MODEL_SECRETS
 from openim_config.plan.types import Plan
 
 CONFIG_CREDENTIALS: dict[str, set[str]] = {
@@ -95,7 +96,7 @@ def owned(imp: Imported, product: str, file: str, key: KeyPath) -> str | None:
             if spec_file == file and key[: len(parts)] == parts:
                 return where
     for spec, sid in imp.catalog.secretKeys[product].items():  # type: ignore[index]
-        if spec == f"{file}:{'.'.join(key)}":
+        if spec == f"{file}:{'.'.join(key)}" and (sid in MODEL_SECRETS or sid == "mongodbUri"):
             return f"a credential ({sid})"
     for name, binary in imp.catalog.binaries.items():
         if binary.product == product and imp.catalog.binary_file(name) == file:
@@ -135,7 +136,7 @@ def config_section(imp: Imported) -> dict[str, Any]:
                         imp.where(product, file, ".".join(key)), spec, "a credential openim.yaml has no secret for: set it yourself"
                     )
                     continue
-                if spec in CONFIG_CREDENTIALS[product]:
+                if spec in CONFIG_CREDENTIALS[product] or spec in imp.catalog.secretKeys[product]:  # type: ignore[index]
                     value = SecretValue(f"{product}.{spec.replace(':', '.')}", str(value).encode())
                 set_path(out.setdefault(product, {}).setdefault(file, {}), key, value)
     for name in sorted(set(imp.files) - imp.files_named):
