@@ -136,7 +136,7 @@ def config_section(imp: Imported) -> dict[str, Any]:
                         imp.where(product, file, ".".join(key)), spec, "a credential openim.yaml has no secret for: set it yourself"
                     )
                     continue
-                if spec in CONFIG_CREDENTIALS[product] or spec in imp.catalog.secretKeys[product]:  # type: ignore[index]
+                if spec in CONFIG_CREDENTIALS[product] or spec in imp.catalog.secretKeys[product]:
                     value = SecretValue(f"{product}.{spec.replace(':', '.')}", str(value).encode())
                 set_path(out.setdefault(product, {}).setdefault(file, {}), key, value)
     for name in sorted(set(imp.files) - imp.files_named):
