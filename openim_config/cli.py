@@ -28,6 +28,7 @@ COMMANDS = {
     "diff": "openim_config.commands.verify:diff",
     "explain": "openim_config.commands.tools:explain_cmd",
     "graph": "openim_config.commands.tools:graph_cmd",
+    "import": "openim_config.commands.importing:import_cmd",
     "init": "openim_config.commands.tools:init_cmd",
     "schema": "openim_config.commands.core:schema_cmd",
     "secrets": "openim_config.commands.secrets:secrets_group",

@@ -22,7 +22,7 @@ from openim_config.plan.types import Documents, Flavour, InfraPlan, ServicePlan
 # list of keys ``config:`` refuses (``plan.surface``). ``_set`` sets nothing that is not here (or
 # derived from the catalog below), so the list cannot fall behind what this module writes.
 MODEL_KEYS: dict[str, str] = {
-    "discovery.yml:enable": "the target (etcd; the helm target: Kubernetes for the server)",
+    "discovery.yml:enable": "the target (etcd in every target at this line: catalog line.yaml says why)",
     "discovery.yml:etcd.rootDirectory": "infra.etcd.rootDirectory",
     "discovery.yml:etcd.address": "infra.etcd (mode, address, port)",
     "discovery.yml:etcd.username": "infra.etcd.username",
