@@ -63,5 +63,23 @@ def output_dir_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def model_file_output(help_text: str, force_help: str) -> Callable[[F], F]:
+    """``-o FILE`` (default openim.yaml) and ``--force``: a command that writes a model file."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--force", is_flag=True, help=force_help)(func)
+        output = click.option(
+            "-o",
+            "--output",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=Path("openim.yaml"),
+            show_default=True,
+            help=help_text,
+        )
+        return output(func)
+
+    return decorate
+
+
 def selected_targets(target: str) -> list[str]:
     return list(TARGET_NAMES) if target == "all" else [target]

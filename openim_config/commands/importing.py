@@ -10,19 +10,15 @@ import click
 
 from openim_config.importer import import_paths
 from openim_config.importer.write import write
+from openim_config.options import model_file_output
 
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("openim.yaml"),
-    show_default=True,
-    help="The model to write; credentials go to openim.secrets/ beside it.",
+@model_file_output(
+    "The model to write; credentials go to openim.secrets/ beside it.",
+    "Replace an existing openim.yaml (and secret files of the same name).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing openim.yaml (and secret files of the same name).")
 def import_cmd(paths: Sequence[Path], output: Path, force: bool) -> None:
     """Write the smallest openim.yaml that reproduces an existing deployment, and print a
     migration report.

@@ -10,7 +10,7 @@ import click
 
 from openim_config.errors import Location, Problem, UserError
 from openim_config.names import TARGET_NAMES
-from openim_config.options import model_inputs
+from openim_config.options import model_file_output, model_inputs
 
 _format = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 
@@ -80,15 +80,7 @@ def graph_cmd(files: Sequence[Path], sets: Sequence[str], fmt: str, target: str)
     show_default=True,
     help="A single machine, or a production start.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("openim.yaml"),
-    show_default=True,
-    help="The file to write; - for stdout.",
-)
-@click.option("--force", is_flag=True, help="Replace the file when it exists.")
+@model_file_output("The file to write; - for stdout.", "Replace the file when it exists.")
 def init_cmd(target: str, size: str, output: Path, force: bool) -> None:
     """Write a commented starter openim.yaml (with the schema line) that validates as written.
     Credentials are {env: VARIABLE} references; the comments name each variable."""

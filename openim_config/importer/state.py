@@ -14,11 +14,12 @@ from openim_config.plan.types import Flavour
 KeyPath = tuple[str, ...]
 
 
-def get_path(doc: Any, path: KeyPath) -> Any:
+def get_path(doc: Any, path: KeyPath, missing: Any = None) -> Any:
+    """The value at ``path``, or ``missing`` where there is none."""
     node = doc
     for part in path:
         if not isinstance(node, dict) or part not in node:
-            return None
+            return missing
         node = node[part]
     return node
 

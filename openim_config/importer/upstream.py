@@ -10,7 +10,7 @@ from typing import Any
 from openim_config.catalog import Catalog, load_catalog
 from openim_config.errors import Location, Problem
 from openim_config.importer.reading import load_yaml, parse_env_file
-from openim_config.importer.state import Imported, KeyPath, leaves
+from openim_config.importer.state import Imported, KeyPath, get_path, leaves
 
 MONITORING_FILES = {"prometheus.yml", "alertmanager.yml", "instance-down-rules.yml", "email.tmpl"}
 """Files upstream keeps in the server's config directory that no OpenIM binary reads."""
@@ -79,12 +79,7 @@ _MISSING, _BAD = object(), object()
 
 
 def _default_at(doc: Any, key: KeyPath) -> Any:
-    node = doc
-    for part in key:
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
+    return get_path(doc, key, _MISSING)
 
 
 def type_name(expected: Any) -> str:
