@@ -8,9 +8,9 @@ together, because all three are rendered from the same value. ``values.yaml`` (e
 commented) and ``values.schema.json`` are two readings of one declaration (``values``).
 
 Kubernetes specifics (FACTS 1.3, 5, 10, 11): every replica reads the same files with index 0,
-so each listener has one port; the loader reads ``$CONFIG_PATH`` where the ConfigMap is
-mounted; gRPC Services carry the discovery name with the port named ``grpc`` first; discovery
-uses the Kubernetes API, so etcd is not deployed. Credentials never reach ``values.yaml`` or a
+so each listener has one port; the 3.8 line reads its files from ``-c`` where the ConfigMap is
+mounted; processes find each other through the chart's etcd (the catalog says why not the
+Kubernetes API); Services list the port named ``grpc`` first. Credentials never reach ``values.yaml`` or a
 ConfigMap: they go to ``secrets.values.yaml`` (mode 0600, kept out of git and of the package).
 """
 
