@@ -86,7 +86,7 @@ def topology(plan: Plan, target: str) -> Topology:
                 edges.append((entry, node, f"{kind} {_span(ports)}"))
         groups.append(group)
     store = Group("infrastructure", "infrastructure")
-    for name in INFRA:
+    for name in (n for n in INFRA if n in plan.infra):  # no MinIO with a cloud objectStorage backend
         infra = plan.infra[name]
         if not infra.users and name != "minio":
             continue
@@ -106,7 +106,15 @@ def topology(plan: Plan, target: str) -> Topology:
     if fronts.nodes:
         groups.append(fronts)
     minio = model.infra.minio
-    if plan.infra["minio"].bundled and target != "helm":
+    storage = model.object_storage
+    if storage.backend != "minio":
+        node = _id("infra", "object-storage")
+        block = getattr(storage, storage.backend)
+        bucket = getattr(block, "bucket_url", None) or f"{getattr(block, 'region', '')} {getattr(block, 'bucket', '')}".strip()
+        store.nodes.append((node, [f"{storage.backend} (objectStorage)", bucket], "store"))
+        edges += [(process, node, "objects") for process in where.get("openim-rpc-third", [])]
+        edges.append((entry, node, "files"))
+    elif plan.infra["minio"].bundled and target != "helm":
         edges.append((entry, _id("infra", "minio"), f"files {minio.external_address or f'http://{model.public_host}:{minio.port}'}"))
     elif target == "helm" and model.targets.helm.ingress.enabled:
         ingress = model.targets.helm.ingress

@@ -76,6 +76,11 @@ def test_every_golden_graph(case: str, target: str, capsys: pytest.CaptureFixtur
             assert any(a in mine and b == f"infra_{infra}" and label == address for a, b, label in edges), (svc.name, infra)
         for kind in svc.client_facing:
             assert any(a == "clients" and b in mine and label.startswith(kind) for a, b, label in edges), (svc.name, kind)
+    backend = plan.model.object_storage.backend
+    if backend != "minio":  # a cloud backend: openim-rpc-third and the clients reach it, no MinIO
+        third = [n for n, label in nodes.items() if '"openim-rpc-third ×' in label]
+        assert "infra_minio" not in nodes and f"{backend} (objectStorage)" in nodes["infra_object_storage"]
+        assert {a for a, b, _ in edges if b == "infra_object_storage"} == {*third, "clients"}
     assert text == _graph(capsys, "-f", str(model), "-t", target)  # deterministic
     graphviz_dot(_graph(capsys, "-f", str(model), "-t", target, "--format", "dot"))
 
