@@ -4,7 +4,7 @@ upstream's key set, upstream's value types (checked against the untouched upstre
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -81,9 +81,11 @@ def test_values_differ_between_flavours_only_where_they_must() -> None:
         "share.yml": {"openIM.apiURL"},
     }
     # Kubernetes: discovery names are the release's Service names (<release>-<name>).
-    names = {product: plan.catalog.products[product].discoveryNameKey.split(":") for product in ("server", "chat")}
-    kubernetes = {
-        (product, file): {f"{key}.{k}" for k in _flat(plan.catalog.documents[product][file][key])} for product, (file, key) in names.items()
+    products: tuple[Literal["server", "chat"], ...] = ("server", "chat")
+    names = {product: plan.catalog.products[product].discoveryNameKey.split(":") for product in products}
+    kubernetes: dict[tuple[str, str], set[str]] = {
+        (product, file): {f"{key}.{k}" for k in _flat(cast(dict[str, Any], plan.catalog.documents[product][file])[key])}
+        for product, (file, key) in names.items()
     }
     for product, docs in plan.documents["host"].items():
         for file, doc in docs.items():

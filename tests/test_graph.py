@@ -12,7 +12,10 @@ from openim_config import build
 from openim_config.cli import main
 from openim_config.loader import Source
 from openim_config.names import TARGET_NAMES
+from openim_config.plan.types import Flavour
 from tests.consumers import graphviz_dot
+
+FLAVOURS: dict[str, Flavour] = {"binary": "host", "compose": "compose", "helm": "kubernetes"}
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -72,7 +75,7 @@ def test_every_golden_graph(case: str, target: str, capsys: pytest.CaptureFixtur
         if target == "binary":  # one node per host that runs an instance
             assert len(mine) == len({i.host for i in svc.instances})
         for infra in svc.infra:
-            address = ", ".join(plan.infra[infra].endpoints[{"binary": "host", "compose": "compose", "helm": "kubernetes"}[target]])
+            address = ", ".join(plan.infra[infra].endpoints[FLAVOURS[target]])
             assert any(a in mine and b == f"infra_{infra}" and label == address for a, b, label in edges), (svc.name, infra)
         for kind in svc.client_facing:
             assert any(a == "clients" and b in mine and label.startswith(kind) for a, b, label in edges), (svc.name, kind)

@@ -99,7 +99,7 @@ def test_upstream_default_config_round_trips(tmp_path: Path) -> None:
                 binary_ports = {s.key for b in catalog.binaries.values() for s in b.ports.values()} | {
                     k for b in catalog.binaries.values() for k in b.autoSetPorts
                 }
-                if f"{file}:{key}" in catalog.secretKeys[product]:
+                if f"{file}:{key}" in catalog.secretKeys[product]:  # type: ignore[index]
                     assert ours == "", (file, key)  # delivered as IMENV_/CHATENV_ variables instead
                 elif path[0] in ("rpcRegisterName", "rpcService"):
                     assert ours.endswith("-service"), (file, key)
