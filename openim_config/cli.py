@@ -11,6 +11,7 @@ importing even this module.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,7 +63,15 @@ def cli() -> None:
     With no -f, the built-in default model is used: a complete single-host OpenIM."""
 
 
+PLUGINS_OFF = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+"""pydantic looks for plugins (``importlib.metadata`` over every installed distribution) the
+first time a model class is built: some 30 ms of every run, for plugins (tracing, logging)
+a command-line compiler has no use for. Off unless the user sets the variable."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name, value in PLUGINS_OFF.items():
+        os.environ.setdefault(name, value)
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="openim-gen", standalone_mode=False)
     except UserError as exc:

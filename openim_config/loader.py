@@ -27,6 +27,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from openim_config.errors import Location, Problem, UserError
 from openim_config.errors import Path as KeyPath
 from openim_config.model import OpenIM
+from openim_config.model.surface import expand
 from openim_config.names import ENV_PREFIX
 
 __all__ = ["ENV_PREFIX", "Provenance", "Source", "load", "parse_set"]
@@ -90,7 +91,7 @@ def load(source: Source) -> tuple[OpenIM, Provenance]:
     try:
         model = OpenIM.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors(include_input=False, include_url=False):
+        for err in expand(exc.errors(include_input=False, include_url=False)):
             loc = tuple(err["loc"])
             if loc[-1:] == ("[key]",):  # pydantic's marker for a mapping's key in error
                 loc = loc[:-1]
@@ -126,7 +127,7 @@ def _lenient(data: dict[str, Any], problems: Sequence[Problem]) -> OpenIM | None
         try:
             return OpenIM.model_validate(pruned)
         except ValidationError as exc:
-            paths = [tuple(e["loc"]) for e in exc.errors(include_input=False, include_url=False)]
+            paths = [tuple(e["loc"]) for e in expand(exc.errors(include_input=False, include_url=False))]
     return None
 
 

@@ -163,6 +163,29 @@ def test_first_build_and_other_targets_compare_nothing(tmp_path: Path, capsys: p
     assert main(["build", "-t", "compose", "-f", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "out")]) == 0
 
 
+def test_an_unchanged_chart_is_not_rendered_again(
+    previous: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rebuild that writes the chart written before, byte for byte, has nothing for `helm
+    upgrade` to refuse: Helm's engine is not loaded (the slowest part of a rebuild); any change
+    to the chart is compared again."""
+    from openim_config.verify import helm_render
+
+    rendered: list[Path] = []
+    real = helm_render.render
+
+    def counting(chart: Path, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(chart)
+        return real(chart, *args, **kwargs)
+
+    monkeypatch.setattr(helm_render, "render", counting)
+    capsys.readouterr()
+    assert build(previous, {}) == 0
+    assert rendered == [] and "not compared" not in capsys.readouterr().err
+    assert build(previous, {"services": {"openim-api": {"instances": 2}}}) == 0
+    assert len(rendered) == 2, "a changed chart: the one written before and the new one"
+
+
 def test_an_unreadable_previous_chart_is_said_not_a_crash(previous: Path, capsys: pytest.CaptureFixture[str]) -> None:
     values = previous / "out/helm/values.yaml"
     values.write_text("namespace: [unclosed\n")

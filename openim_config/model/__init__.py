@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict, host_or_address
 from openim_config.model.extras import Fronts, Monitoring
@@ -12,19 +12,22 @@ from openim_config.model.infra import Infra
 from openim_config.model.providers import ObjectStorage, Push
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
 from openim_config.model.storage import VOLUME_OWNERS, VOLUMES, Volume
-from openim_config.model.surface import ChatFiles, ServerFiles
+from openim_config.model.surface import ConfigFiles, Surface
 from openim_config.model.targets import Targets
 
 __all__ = ["DNS1123_LABEL", "VOLUMES", "VOLUME_OWNERS", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
+
+
+_SERVER, _CHAT = Surface("server"), Surface("chat")
 
 
 class Config(Strict):
     """OpenIM's own config files: any key of the release line's files, by product, file name
     and the key's path in that file, typed as upstream's value."""
 
-    server: ServerFiles = Field(default_factory=ServerFiles)
+    server: Annotated[ConfigFiles, BeforeValidator(_SERVER.validator()), _SERVER] = Field(default_factory=ConfigFiles)
     """open-im-server's files (`share.yml`, `openim-push.yml`, `webhooks.yml`, ...)."""
-    chat: ChatFiles = Field(default_factory=ChatFiles)
+    chat: Annotated[ConfigFiles, BeforeValidator(_CHAT.validator()), _CHAT] = Field(default_factory=ConfigFiles)
     """chat's files (`chat-rpc-chat.yml`, `share.yml`, ...)."""
 
 

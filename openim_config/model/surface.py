@@ -7,20 +7,40 @@ value of another type is a type error, both located by the loader. A key that ho
 (the catalog's ``secretKeys``) takes a secret reference. Keys the model owns (addresses, ports,
 discovery, the log location, credentials with a model key) are refused later, by the plan
 (``plan.surface``), which knows what it sets.
+
+The classes are built the first time a model has a ``config.<product>`` section (``Surface``),
+not when the model is imported: a few hundred generated classes cost more than validating the
+whole rest of a model, and most models set no ``config:`` at all. Their errors come out of the
+model's validation as one ``config_surface`` error carrying the generated class's own errors,
+which ``expand`` turns back into one located error per key.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    create_model,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 
 from openim_config.catalog import load_catalog
 from openim_config.model.base import SecretRef
 
-__all__ = ["LINE", "ChatFiles", "ConfigFiles", "ServerFiles", "given", "surface_class"]
+__all__ = ["LINE", "ConfigFiles", "Surface", "expand", "given", "surface_class"]
 
 LINE = "3.8"
 """The release line whose files ``config:`` describes (the model's only line)."""
@@ -98,12 +118,45 @@ def surface_class(product: str) -> type[ConfigFiles]:
     return create_model(_class_name(product, ("files",)), __base__=ConfigFiles, **fields)
 
 
-if TYPE_CHECKING:
-    ServerFiles = ConfigFiles
-    ChatFiles = ConfigFiles
-else:
-    ServerFiles = surface_class("server")
-    ChatFiles = surface_class("chat")
+SURFACE_ERROR = "config_surface"
+
+
+class Surface:
+    """``config.<product>`` in the model: validated by ``surface_class(product)``, built on
+    first use; its JSON schema is that class's."""
+
+    def __init__(self, product: str) -> None:
+        self.product = product
+
+    def validator(self) -> Callable[[Any], ConfigFiles]:
+        def validate(value: Any) -> ConfigFiles:
+            if isinstance(value, ConfigFiles):
+                return value
+            try:
+                return surface_class(self.product).model_validate(value)
+            except ValidationError as exc:
+                errors = exc.errors(include_input=False, include_url=False)
+                raise PydanticCustomError(SURFACE_ERROR, "{count} problems", {"count": len(errors), "errors": errors}) from None
+
+        return validate
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(surface_class(self.product).__pydantic_core_schema__)
+
+
+def expand(errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
+    """A model's validation errors with each ``config_surface`` error replaced by the errors of
+    its generated class, at their place in the model."""
+    out: list[ErrorDetails] = []
+    for err in errors:
+        if err["type"] != SURFACE_ERROR:
+            out.append(err)
+            continue
+        for inner in (err.get("ctx") or {})["errors"]:
+            placed = inner.copy()
+            placed["loc"] = (*err["loc"], *inner["loc"])
+            out.append(placed)
+    return out
 
 
 def given(node: BaseModel, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
@@ -119,9 +172,6 @@ def given(node: BaseModel, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], 
         else:
             out[(*path, key)] = value
     return out
-
-
-Files = Annotated[ConfigFiles, "generated"]
 
 
 def files_with(product: str, path: tuple[str, ...]) -> list[str]:

@@ -233,14 +233,18 @@ def _values(text: str) -> dict[str, Any]:
 def check(previous: Path, artifacts: Sequence[Artifact], release: str) -> Upgrade:
     """Compare the chart about to be written (``artifacts``) with the one in ``previous``
     (``<output>/helm``) when openim-gen wrote one there."""
-    from ruamel.yaml.error import YAMLError
-
-    from openim_config.errors import UserError
-    from openim_config.verify import helm_render
-    from openim_config.writer import MANIFEST
+    from openim_config.writer import MANIFEST, owned_files
 
     if not (previous / MANIFEST).is_file() or not (previous / "Chart.yaml").is_file():
         return Upgrade()  # nothing openim-gen wrote: a first build
+    if set(owned_files(previous)) == {a.path for a in artifacts} and _same_chart(previous, artifacts):
+        return Upgrade()  # the chart written before, byte for byte: nothing for Helm to upgrade
+
+    from ruamel.yaml.error import YAMLError
+
+    from openim_config.errors import UserError
+    from openim_config.verify import helm_render  # Helm's engine: only when the chart changed
+
     skipped = f"{previous}: not compared with the chart written before, so changes `helm upgrade` cannot apply are not caught"
     new_values = next((a for a in artifacts if a.path == "values.yaml"), None)
     if new_values is None:
@@ -270,6 +274,20 @@ def check(previous: Path, artifacts: Sequence[Artifact], release: str) -> Upgrad
     result = compare(old.manifests, new.manifests, namespace, values)
     result.breaks[:0] = _moves(old_values, values)
     return result
+
+
+def _same_chart(previous: Path, artifacts: Sequence[Artifact]) -> bool:
+    """Every file of the chart (credentials aside: they change no object's shape) is already
+    in ``previous`` with the same bytes."""
+    for artifact in artifacts:
+        if artifact.secret:
+            continue
+        try:
+            if (previous / artifact.path).read_bytes() != artifact.content:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
