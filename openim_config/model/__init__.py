@@ -1,8 +1,6 @@
 """The typed source model of ``openim.yaml`` (pydantic v2, strict)."""
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -12,7 +10,7 @@ from openim_config.model.infra import Infra
 from openim_config.model.providers import ObjectStorage, Push
 from openim_config.model.services import AdminUser, Chat, Images, Log, PortKind, Service
 from openim_config.model.storage import VOLUME_OWNERS, VOLUMES, Volume
-from openim_config.model.surface import ConfigFiles, Surface
+from openim_config.model.surface import Surface
 from openim_config.model.targets import Targets
 
 __all__ = ["DNS1123_LABEL", "VOLUMES", "VOLUME_OWNERS", "OpenIM", "PortKind", "SecretRef", "Service", "Volume"]
@@ -25,9 +23,9 @@ class Config(Strict):
     """OpenIM's own config files: any key of the release line's files, by product, file name
     and the key's path in that file, typed as upstream's value."""
 
-    server: Annotated[ConfigFiles, BeforeValidator(_SERVER.validator()), _SERVER] = Field(default_factory=ConfigFiles)
+    server: Annotated[dict[str, Any], BeforeValidator(_SERVER.validator()), _SERVER] = Field(default_factory=dict)
     """open-im-server's files (`share.yml`, `openim-push.yml`, `webhooks.yml`, ...)."""
-    chat: Annotated[ConfigFiles, BeforeValidator(_CHAT.validator()), _CHAT] = Field(default_factory=ConfigFiles)
+    chat: Annotated[dict[str, Any], BeforeValidator(_CHAT.validator()), _CHAT] = Field(default_factory=dict)
     """chat's files (`chat-rpc-chat.yml`, `share.yml`, ...)."""
 
 

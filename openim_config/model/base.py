@@ -1,7 +1,5 @@
 """The strict base every source-model class inherits, and the secret reference type."""
 
-from __future__ import annotations
-
 import hashlib
 import re
 from typing import Annotated, Any

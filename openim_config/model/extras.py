@@ -1,7 +1,5 @@
 """Optional parts around OpenIM: monitoring and the web fronts."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from openim_config.model.base import ImageRef, SecretRef, Strict

@@ -1,7 +1,5 @@
 """Infrastructure: MongoDB, Redis, Kafka, etcd, MinIO, each bundled or external."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """The key tree of the source model, used to map ``OPENIM_GEN_*`` variable names to keys."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Any
 

@@ -7,8 +7,6 @@ Each maps onto upstream keys (``openim-push.yml``, ``openim-rpc-third.yml``) thr
 service account as a file beside the config, where upstream reads it).
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

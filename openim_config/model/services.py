@@ -1,7 +1,5 @@
 """OpenIM server binaries and chat services: enabled, instances, ports, image."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """Logical volumes: one entry per persistent thing, mapped by each target."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

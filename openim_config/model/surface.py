@@ -1,152 +1,126 @@
 """``config:``: every key of the release line's upstream config files, typed by upstream.
 
-The classes are made from the catalog's default documents (``lines/<line>/{server,chat}/*.yml``),
-one per mapping, so the key set and each value's type are upstream's own: a key upstream does
-not have is an unknown key (with a "did you mean" from the model's schema, like any other), a
-value of another type is a type error, both located by the loader. A key that holds a credential
-(the catalog's ``secretKeys``) takes a secret reference. Keys the model owns (addresses, ports,
-discovery, the log location, credentials with a model key) are refused later, by the plan
-(``plan.surface``), which knows what it sets.
+The schema is made from the catalog's default documents (``lines/<line>/{server,chat}/*.yml``),
+one closed mapping per upstream mapping, so the key set and each value's type are upstream's
+own: a key upstream does not have is an unknown key (with a "did you mean" from the model's
+schema, like any other), a value of another type is a type error, both located by the loader. A
+key that holds a credential (the catalog's ``secretKeys``) takes a secret reference. Keys the
+model owns (addresses, ports, discovery, the log location, credentials with a model key) are
+refused later, by the plan (``plan.surface``), which knows what it sets.
 
-The classes are built the first time a model has a ``config.<product>`` section (``Surface``),
-not when the model is imported: a few hundred generated classes cost more than validating the
-whole rest of a model, and most models set no ``config:`` at all. Their errors come out of the
-model's validation as one ``config_surface`` error carrying the generated class's own errors,
-which ``expand`` turns back into one located error per key.
+It is one pydantic-core schema per product, built the first time a model has a
+``config.<product>`` section (``Surface``): upstream's files hold some 2,000 keys in 300
+mappings, which as pydantic classes cost more than the whole rest of a run, and most models set
+no ``config:`` at all. The validated value is the mapping as given (keys in upstream's order),
+credentials as ``SecretRef``. Its errors come out of the model's validation as one
+``config_surface`` error carrying the schema's own errors, which ``expand`` turns back into one
+located error per key.
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    GetJsonSchemaHandler,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    create_model,
-)
+from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
+from pydantic_core import ErrorDetails, PydanticCustomError, SchemaValidator, ValidationError, core_schema
 
 from openim_config.catalog import load_catalog
 from openim_config.model.base import SecretRef
 
-__all__ = ["LINE", "ConfigFiles", "Surface", "expand", "given", "surface_class"]
+__all__ = ["LINE", "Surface", "expand", "files_with", "given", "surface_schema"]
 
 LINE = "3.8"
 """The release line whose files ``config:`` describes (the model's only line)."""
 
-Scalar = StrictStr | StrictInt | StrictFloat | StrictBool | None
-"""A value upstream leaves empty: any scalar (its Go type is not in the document)."""
-
-
-class ConfigFiles(BaseModel):
-    """Base of the generated classes: exact upstream key names, nothing else."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
-
-
-def _python_name(key: str, taken: set[str]) -> str:
-    name = re.sub(r"\W", "_", key)
-    if not name.isidentifier() or name.startswith("_") or name in dir(BaseModel):
-        name = "k_" + name
-    while name in taken:
-        name += "_"
-    taken.add(name)
-    return name
-
-
-def _class_name(product: str, path: tuple[str, ...]) -> str:
-    words = re.split(r"[^A-Za-z0-9]+", " ".join((product, *path)))
-    return "Config" + "".join(w[:1].upper() + w[1:] for w in words if w)
-
-
-def _value_type(value: object, product: str, path: tuple[str, ...], secrets: set[str]) -> Any:
-    file, key = path[0], ".".join(path[1:])
-    if f"{file}:{key}" in secrets:
-        return SecretRef | None
-    if isinstance(value, dict):
-        return _mapping(value, product, path, secrets)
-    if isinstance(value, bool):
-        return StrictBool
-    if isinstance(value, int):
-        return StrictInt
-    if isinstance(value, float):
-        return StrictFloat | StrictInt
-    if isinstance(value, str):
-        return StrictStr
-    if isinstance(value, list):
-        items = {type(v) for v in value}
-        if items == {str}:
-            return list[StrictStr]
-        if items == {int}:
-            return list[StrictInt]
-        return list[Any]
-    return Scalar
-
-
-def _mapping(doc: dict[str, object], product: str, path: tuple[str, ...], secrets: set[str]) -> type[ConfigFiles]:
-    taken: set[str] = set()
-    fields: dict[str, Any] = {}
-    for key, value in doc.items():
-        kind = _value_type(value, product, (*path, key), secrets)
-        # Not nullable unless upstream's value is null: `geTui: null` would erase a whole section.
-        fields[_python_name(key, taken)] = (kind, Field(None, alias=key))
-    return create_model(_class_name(product, path), __base__=ConfigFiles, **fields)
-
-
-@cache
-def surface_class(product: str) -> type[ConfigFiles]:
-    """``config.<product>``: one optional key per upstream file name, each its document's class."""
-    catalog = load_catalog(LINE)
-    secrets = set(catalog.secretKeys[product])  # type: ignore[index]
-    documents = catalog.documents[product]  # type: ignore[index]
-    taken: set[str] = set()
-    fields: dict[str, Any] = {}
-    for file, doc in documents.items():
-        assert isinstance(doc, dict)
-        fields[_python_name(file, taken)] = (_mapping(doc, product, (file,), secrets), Field(None, alias=file))
-    return create_model(_class_name(product, ("files",)), __base__=ConfigFiles, **fields)
-
-
 SURFACE_ERROR = "config_surface"
 
 
+def _scalar() -> core_schema.CoreSchema:
+    """A value upstream leaves empty: any scalar (its Go type is not in the document)."""
+    kinds = (core_schema.str_schema, core_schema.int_schema, core_schema.float_schema, core_schema.bool_schema)
+    return core_schema.nullable_schema(core_schema.union_schema([kind(strict=True) for kind in kinds]))
+
+
+def _list(items: set[type]) -> core_schema.CoreSchema:
+    if items == {str}:
+        return core_schema.list_schema(core_schema.str_schema(strict=True))
+    if items == {int}:
+        return core_schema.list_schema(core_schema.int_schema(strict=True))
+    return core_schema.list_schema(core_schema.any_schema())
+
+
+def _value(value: object, path: tuple[str, ...], secrets: set[str]) -> core_schema.CoreSchema:
+    """``path``: product, file, then the key's path in the file."""
+    if f"{path[1]}:{'.'.join(path[2:])}" in secrets:
+        return core_schema.nullable_schema(SecretRef.__pydantic_core_schema__)
+    if isinstance(value, dict):
+        return _mapping(value, path, secrets)
+    if isinstance(value, bool):
+        return core_schema.bool_schema(strict=True)
+    if isinstance(value, int):
+        return core_schema.int_schema(strict=True)
+    if isinstance(value, float):
+        return core_schema.union_schema([core_schema.float_schema(strict=True), core_schema.int_schema(strict=True)])
+    if isinstance(value, str):
+        return core_schema.str_schema(strict=True)
+    if isinstance(value, list):
+        return _list({type(v) for v in value})
+    return _scalar()
+
+
+def _mapping(doc: Mapping[str, object], path: tuple[str, ...], secrets: set[str]) -> core_schema.CoreSchema:
+    """Upstream's keys, each optional; no other key. Not nullable unless upstream's value is
+    null: `geTui: null` would erase a whole section."""
+    fields = {key: core_schema.typed_dict_field(_value(value, (*path, key), secrets), required=False) for key, value in doc.items()}
+    return core_schema.typed_dict_schema(fields, extra_behavior="forbid", ref=_name(path))
+
+
+def _name(path: tuple[str, ...]) -> str:
+    """``Config`` + the path in CamelCase (``ConfigServerShareYmlMultiLogin``): the schema's name."""
+    words = "".join(c if c.isalnum() else " " for c in " ".join(path)).split()
+    return "Config" + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+@cache
+def surface_schema(product: str) -> core_schema.CoreSchema:
+    """``config.<product>``: one optional key per upstream file name, each its document's mapping."""
+    catalog = load_catalog(LINE)
+    secrets = set(catalog.secretKeys[product])  # type: ignore[index]
+    documents = catalog.documents[product]  # type: ignore[index]
+    return _mapping({file: doc for file, doc in documents.items() if isinstance(doc, dict)}, (product,), secrets)
+
+
+@cache
+def _validator(product: str) -> SchemaValidator:
+    return SchemaValidator(surface_schema(product))
+
+
 class Surface:
-    """``config.<product>`` in the model: validated by ``surface_class(product)``, built on
-    first use; its JSON schema is that class's."""
+    """``config.<product>`` in the model: validated by ``surface_schema(product)``, built on
+    first use; its JSON schema is that schema's."""
 
     def __init__(self, product: str) -> None:
         self.product = product
 
-    def validator(self) -> Callable[[Any], ConfigFiles]:
-        def validate(value: Any) -> ConfigFiles:
-            if isinstance(value, ConfigFiles):
-                return value
+    def validator(self) -> Callable[[Any], dict[str, Any]]:
+        def validate(value: Any) -> dict[str, Any]:
             try:
-                return surface_class(self.product).model_validate(value)
+                out: dict[str, Any] = _validator(self.product).validate_python(value)
             except ValidationError as exc:
                 errors = exc.errors(include_input=False, include_url=False)
                 raise PydanticCustomError(SURFACE_ERROR, "{count} problems", {"count": len(errors), "errors": errors}) from None
+            return out
 
         return validate
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return handler(surface_class(self.product).__pydantic_core_schema__)
+        return handler(surface_schema(self.product))
 
 
 def expand(errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
     """A model's validation errors with each ``config_surface`` error replaced by the errors of
-    its generated class, at their place in the model."""
+    its schema, at their place in the model."""
     out: list[ErrorDetails] = []
     for err in errors:
         if err["type"] != SURFACE_ERROR:
@@ -159,15 +133,12 @@ def expand(errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
     return out
 
 
-def given(node: BaseModel, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    """Every value set in a ``config:`` tree, by its path of upstream keys (file first): what
-    the user wrote, nothing pydantic filled in."""
+def given(node: Mapping[str, Any], path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Every value set in a validated ``config:`` tree, by its path of upstream keys (file
+    first). A mapping is always upstream's (no value of the surface is a free-form mapping)."""
     out: dict[tuple[str, ...], Any] = {}
-    for name in sorted(node.model_fields_set, key=lambda n: list(type(node).model_fields).index(n)):
-        info = type(node).model_fields[name]
-        key = info.alias or name
-        value = getattr(node, name)
-        if isinstance(value, ConfigFiles):
+    for key, value in node.items():
+        if isinstance(value, dict):
             out.update(given(value, (*path, key)))
         else:
             out[(*path, key)] = value

@@ -1,7 +1,5 @@
 """Per-target settings."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field
