@@ -10,6 +10,7 @@ importing even this module.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -50,6 +51,9 @@ class LazyGroup(click.Group):
             return None
         module, _, attr = COMMANDS[cmd_name].partition(":")
         command = getattr(importlib.import_module(module), attr)
+        if not gc.isenabled():  # turned off by ``launcher`` for the imports
+            gc.freeze()  # what they made lives as long as the process: never walked again
+            gc.enable()
         assert isinstance(command, click.Command), COMMANDS[cmd_name]
         return command
 

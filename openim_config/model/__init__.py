@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict, host_or_address
+from openim_config.model.base import DNS1123_LABEL, SecretRef, Strict, fresh, host_or_address
 from openim_config.model.extras import Fronts, Monitoring
 from openim_config.model.infra import Infra
 from openim_config.model.providers import ObjectStorage, Push
@@ -23,9 +23,9 @@ class Config(Strict):
     """OpenIM's own config files: any key of the release line's files, by product, file name
     and the key's path in that file, typed as upstream's value."""
 
-    server: Annotated[dict[str, Any], BeforeValidator(_SERVER.validator()), _SERVER] = Field(default_factory=dict)
+    server: Annotated[dict[str, Any], BeforeValidator(_SERVER.validator()), _SERVER] = Field(default_factory=fresh(dict))
     """open-im-server's files (`share.yml`, `openim-push.yml`, `webhooks.yml`, ...)."""
-    chat: Annotated[dict[str, Any], BeforeValidator(_CHAT.validator()), _CHAT] = Field(default_factory=dict)
+    chat: Annotated[dict[str, Any], BeforeValidator(_CHAT.validator()), _CHAT] = Field(default_factory=fresh(dict))
     """chat's files (`chat-rpc-chat.yml`, `share.yml`, ...)."""
 
 
@@ -39,19 +39,19 @@ class OpenIM(Strict):
     secret: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("openIM123"))
     """OpenIM shared secret (`share.yml secret`), also given to chat."""
     admins: list[AdminUser] = Field(default_factory=lambda: [AdminUser()], min_length=1)
-    log: Log = Field(default_factory=Log)
-    images: Images = Field(default_factory=Images)
-    services: dict[str, Service] = Field(default_factory=dict)
+    log: Log = Field(default_factory=fresh(Log))
+    images: Images = Field(default_factory=fresh(Images))
+    services: dict[str, Service] = Field(default_factory=fresh(dict))
     """Per binary (`openim-api`, `openim-push`, `chat-api`, ...): what differs from the default."""
-    chat: Chat = Field(default_factory=Chat)
-    infra: Infra = Field(default_factory=Infra)
-    storage: dict[str, Volume] = Field(default_factory=dict)
+    chat: Chat = Field(default_factory=fresh(Chat))
+    infra: Infra = Field(default_factory=fresh(Infra))
+    storage: dict[str, Volume] = Field(default_factory=fresh(dict))
     """Per logical volume (`mongodb-data`, ..., `openim-logs`): what differs from the default."""
-    monitoring: Monitoring = Field(default_factory=Monitoring)
-    fronts: Fronts = Field(default_factory=Fronts)
-    targets: Targets = Field(default_factory=Targets)
-    push: Push = Field(default_factory=Push)
-    object_storage: ObjectStorage = Field(default_factory=ObjectStorage)
-    config: Config = Field(default_factory=Config)
+    monitoring: Monitoring = Field(default_factory=fresh(Monitoring))
+    fronts: Fronts = Field(default_factory=fresh(Fronts))
+    targets: Targets = Field(default_factory=fresh(Targets))
+    push: Push = Field(default_factory=fresh(Push))
+    object_storage: ObjectStorage = Field(default_factory=fresh(ObjectStorage))
+    config: Config = Field(default_factory=fresh(Config))
     """Every other key of OpenIM's config files (`config.server.share.yml.multiLogin.policy`);
     keys the model sets itself are refused here with the model key to use instead."""

@@ -2,7 +2,8 @@
 
 import hashlib
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +37,20 @@ def host_or_address(value: str) -> str:
     if not HOST_NAME.match(value):
         raise ValueError(f"{value!r} is not a host name or IP address (no scheme, port or path), e.g. im.example.com")
     return value
+
+
+T = TypeVar("T")
+
+
+def fresh(factory: Callable[[], T]) -> Callable[[], T]:
+    """``default_factory=fresh(Log)``: the same default, cheaper to build. pydantic reads every
+    factory's signature when it builds a class, and a model class's is generated, a builtin's
+    (``dict``) parsed from text: 3% of every run for the model's 60 factories."""
+
+    def make() -> T:
+        return factory()
+
+    return make
 
 
 class Strict(BaseModel):

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from openim_config.model.base import ImageRef, SecretRef, Strict
+from openim_config.model.base import ImageRef, SecretRef, Strict, fresh
 
 
 class EmailReceiver(Strict):
@@ -41,7 +41,7 @@ class Monitoring(Strict):
     grafana_url: str | None = Field(None, pattern=r"^https?://[^\s]+$")
     """URL browsers open Grafana at (openim-api.yml prometheus.grafanaURL, which the admin front
     embeds). Default: `http://<publicHost>:<grafanaPort>/` where the target runs Grafana."""
-    alerts: Alerts = Field(default_factory=Alerts)
+    alerts: Alerts = Field(default_factory=fresh(Alerts))
     prometheus_port: int = Field(19090, ge=1, le=65535)
     alertmanager_port: int = Field(19093, ge=1, le=65535)
     grafana_port: int = Field(13000, ge=1, le=65535)
@@ -65,7 +65,7 @@ class AdminFront(Strict):
 
 
 class Fronts(Strict):
-    web: WebFront = Field(default_factory=WebFront)
+    web: WebFront = Field(default_factory=fresh(WebFront))
     """openim-web-front: the web client."""
-    admin: AdminFront = Field(default_factory=AdminFront)
+    admin: AdminFront = Field(default_factory=fresh(AdminFront))
     """openim-admin-front: the chat admin console (needs chat)."""

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openim_config.model.base import ImageRef, SecretRef, Strict
+from openim_config.model.base import ImageRef, SecretRef, Strict, fresh
 
 Mode = Literal["bundled", "external"]
 
@@ -16,7 +16,7 @@ def _secret(value: str) -> SecretRef:
 class _Component(Strict):
     mode: Mode = "bundled"
     """`bundled`: the target deploys it; `external`: it exists, reach it at `address`."""
-    address: list[str] = Field(default_factory=list)
+    address: list[str] = Field(default_factory=fresh(list))
     """External only: `host:port` of every node."""
     image: ImageRef | None = None
     """Image of the bundled component; default: the release line's pinned image."""
@@ -65,7 +65,7 @@ class Kafka(_Component):
     password: SecretRef | None = None
     producer_ack: str = ""
     compress_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "none"
-    tls: KafkaTLS = Field(default_factory=KafkaTLS)
+    tls: KafkaTLS = Field(default_factory=fresh(KafkaTLS))
 
 
 class Etcd(_Component):
@@ -89,8 +89,8 @@ class MinIO(_Component):
 
 
 class Infra(Strict):
-    mongodb: MongoDB = Field(default_factory=MongoDB)
-    redis: Redis = Field(default_factory=Redis)
-    kafka: Kafka = Field(default_factory=Kafka)
-    etcd: Etcd = Field(default_factory=Etcd)
-    minio: MinIO = Field(default_factory=MinIO)
+    mongodb: MongoDB = Field(default_factory=fresh(MongoDB))
+    redis: Redis = Field(default_factory=fresh(Redis))
+    kafka: Kafka = Field(default_factory=fresh(Kafka))
+    etcd: Etcd = Field(default_factory=fresh(Etcd))
+    minio: MinIO = Field(default_factory=fresh(MinIO))

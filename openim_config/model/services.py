@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from openim_config.model.base import ImageRef, ImageTag, Quantity, Registry, SecretRef, Strict
+from openim_config.model.base import ImageRef, ImageTag, Quantity, Registry, SecretRef, Strict, fresh
 
 PortKind = Literal["http", "ws", "grpc", "metrics"]
 
@@ -33,23 +33,23 @@ class Resources(Strict):
     """Kubernetes-style requests/limits (`cpu: 500m`, `memory: 512Mi`); Helm uses them as given,
     the binary target maps limits to systemd (`MemoryMax=`, `CPUQuota=`)."""
 
-    requests: Amounts = Field(default_factory=dict)
-    limits: Amounts = Field(default_factory=dict)
+    requests: Amounts = Field(default_factory=fresh(dict))
+    limits: Amounts = Field(default_factory=fresh(dict))
 
 
 class Service(Strict):
     enabled: bool = True
     instances: int | None = Field(None, ge=1, le=64)
     """Processes to run; default: upstream's `start-config.yml` count."""
-    ports: dict[PortKind, list[Annotated[int, Field(ge=1, le=65535)]]] = Field(default_factory=dict)
+    ports: dict[PortKind, list[Annotated[int, Field(ge=1, le=65535)]]] = Field(default_factory=fresh(dict))
     """One port per instance, per listener kind (http, ws, grpc, metrics); default:
     upstream's fixed ports, then consecutive ones."""
     image: ImageRef | None = None
     """Full image reference overriding `<images.registry>/<image>:<tag>`."""
-    hosts: list[str] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=fresh(list))
     """Binary target: the host (`targets.binary.hosts[].name`) of each instance, one per
     instance, or one host for all; default: the first host."""
-    resources: Resources = Field(default_factory=Resources)
+    resources: Resources = Field(default_factory=fresh(Resources))
 
 
 class AdminUser(Strict):
@@ -79,7 +79,7 @@ class Chat(Strict):
     super_code: SecretRef = Field(default_factory=lambda: SecretRef.model_validate("666666"))
     """`verifyCode.superCode`: accepted as any SMS or mail verification code; a credential
     (upstream's default is 666666: change it for anything public)."""
-    live_kit: LiveKit = Field(default_factory=LiveKit)
+    live_kit: LiveKit = Field(default_factory=fresh(LiveKit))
 
 
 class Images(Strict):

@@ -13,6 +13,7 @@ from openim_config.model.base import (
     PosixName,
     RelativeOrAbsolutePath,
     Strict,
+    fresh,
 )
 
 
@@ -82,7 +83,7 @@ class ServiceMonitor(Strict):
     """One Prometheus-operator ServiceMonitor per service with a metrics port (needs the
     `monitoring.coreos.com` CRDs)."""
     interval: str = Field("30s", pattern=r"^[0-9]+(ms|s|m|h)$")
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=fresh(dict))
     """Labels your Prometheus selects ServiceMonitors by, e.g. `release: kube-prometheus-stack`."""
 
 
@@ -93,7 +94,7 @@ class HelmTarget(Strict):
     release: str = "openim"
     chart_name: str = "openim"
     storage_class: K8sName | None = None
-    ingress: Ingress = Field(default_factory=Ingress)
+    ingress: Ingress = Field(default_factory=fresh(Ingress))
     external_services: bool = True
     """External infrastructure gets an in-cluster Service (`<component>`, or `<component>-<i>`
     per address): an ExternalName for a DNS name, a selector-less Service with an
@@ -101,17 +102,17 @@ class HelmTarget(Strict):
     changes one object. `false`: the config files name the external addresses themselves
     (when TLS certificates or virtual hosts must match them). A MongoDB replica set is reached
     by its members' own names."""
-    anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity)
+    anti_affinity: AntiAffinity = Field(default_factory=fresh(AntiAffinity))
     network_policies: bool = True
     """NetworkPolicies admitting only the traffic the topology needs: gRPC and HTTP between
     OpenIM pods, each bundled component from the services that use it, client-facing ports
     and metrics from anywhere (narrow them in values: `networkPolicy`)."""
     pod_disruption_budgets: bool = False
     """A PodDisruptionBudget (`maxUnavailable: 1`) for every service with two replicas or more."""
-    service_monitor: ServiceMonitor = Field(default_factory=ServiceMonitor)
+    service_monitor: ServiceMonitor = Field(default_factory=fresh(ServiceMonitor))
 
 
 class Targets(Strict):
-    binary: BinaryTarget = Field(default_factory=BinaryTarget)
-    compose: ComposeTarget = Field(default_factory=ComposeTarget)
-    helm: HelmTarget = Field(default_factory=HelmTarget)
+    binary: BinaryTarget = Field(default_factory=fresh(BinaryTarget))
+    compose: ComposeTarget = Field(default_factory=fresh(ComposeTarget))
+    helm: HelmTarget = Field(default_factory=fresh(HelmTarget))
