@@ -120,19 +120,20 @@ def hoist_repeats(root: dict[str, Any]) -> dict[str, Any]:
     sections) written once under ``definitions``, named by the first key it appears at, and
     referenced elsewhere: the same schema, a fraction of the lines to review."""
 
-    def shape_key(node: Any) -> str | None:
-        if isinstance(node, dict) and node.get("type") == "object" and node.get("properties") and "description" not in node:
-            return json.dumps(node, sort_keys=True)
-        return None
-
+    keys: dict[int, str] = {}
+    """Object node (by id) -> its canonical text, made once: the same nodes are met again by ``replace``."""
     counts: Counter[str] = Counter()
 
     def count(node: Any) -> None:
-        if (key := shape_key(node)) is not None:
-            counts[key] += 1
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        for child in children:
-            count(child)
+        if isinstance(node, dict):
+            if node.get("type") == "object" and node.get("properties") and "description" not in node:
+                keys[id(node)] = key = json.dumps(node, sort_keys=True)
+                counts[key] += 1
+            for child in node.values():
+                count(child)
+        elif isinstance(node, list):
+            for child in node:
+                count(child)
 
     definitions: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -145,7 +146,7 @@ def hoist_repeats(root: dict[str, Any]) -> dict[str, Any]:
             return node
         if names_map:
             return {k: replace(v, (*path, k)) for k, v in node.items()}
-        key = shape_key(node)
+        key = keys.get(id(node))
         if key is not None and counts[key] > 1:
             if key not in names:
                 names[key] = ".".join(path)
