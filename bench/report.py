@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import openim_config
-from bench.measure import Command, empty_dir, median_ratio, run_rounds
+from bench.measure import ROUND, Command, median_ratio, run_rounds
 from bench.scale import scale_tables
 from tests.consumers import compose_binary
 from tests.scenarios import GOLDEN, SECRET_ENV, secret_env
@@ -55,16 +55,12 @@ def commands(work: Path) -> list[Command]:
     for model in MODELS:
         model_args = ["-f", str(GOLDEN / model / "openim.yaml")]
         built = work / model / "built"
-        fresh = work / model / "fresh"
-
-        def empty(_: int, fresh: Path = fresh) -> None:
-            empty_dir(fresh)
-
+        fresh = str(work / model / "fresh" / ROUND)  # a new, empty directory every round
         out += [
             Command(f"{model}: validate", [GEN, "validate", *model_args], work, env),
-            Command(f"{model}: build -t all", [GEN, "build", *model_args, "-o", str(fresh)], work, env, empty),
+            Command(f"{model}: build -t all", [GEN, "build", *model_args, "-o", f"{fresh}/all"], work, env),
             *(
-                Command(f"{model}: build -t {t}", [GEN, "build", *model_args, "-t", t, "-o", str(fresh)], work, env, empty)
+                Command(f"{model}: build -t {t}", [GEN, "build", *model_args, "-t", t, "-o", f"{fresh}/{t}"], work, env)
                 for t in ("binary", "compose", "helm")
             ),
             Command(f"{model}: check", [GEN, "check", *model_args, "-o", str(built)], work, env),

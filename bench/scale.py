@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.measure import Command, empty_dir, median_ratio, run_rounds
+from bench.measure import ROUND, Command, median_ratio, run_rounds
 from openim_config import yamlio
 from tests.scenarios import synthetic
 
@@ -32,7 +32,7 @@ def _build(name: str, work: Path, model: dict[str, object] | None, envs: int = 0
     environments, its inputs under ``work``, its output under ``out_root`` (default ``work``)."""
     folder = work / name.replace(" ", "-").replace(",", "")
     folder.mkdir(parents=True, exist_ok=True)
-    out = (out_root or work) / folder.name / "out"
+    out = (out_root or work) / folder.name / "out" / ROUND  # a new, empty directory every round
     args = ["build", "-o", str(out)]
     if model is not None:
         (folder / "openim.yaml").write_text(yamlio.dump(model))
@@ -43,10 +43,7 @@ def _build(name: str, work: Path, model: dict[str, object] | None, envs: int = 0
         env.write_text(f"publicHost: e{i}.example.com\n")
         args += ["-e", str(env)]
 
-    def empty(_: int) -> None:
-        empty_dir(out)
-
-    return Command(name, [GEN, *args], folder, {}, empty)
+    return Command(name, [GEN, *args], folder, {})
 
 
 WRITE = (
@@ -64,8 +61,8 @@ average in 300 target directories), written by the plainest loop."""
 
 
 def _write_files(work: Path, out_root: Path) -> Command:
-    out = out_root / "write-files"
-    return Command("write 21,000 files", [sys.executable, "-S", "-c", WRITE, str(out)], work, {}, lambda _: empty_dir(out))
+    out = out_root / "write-files" / ROUND
+    return Command("write 21,000 files", [sys.executable, "-S", "-c", WRITE, str(out)], work, {})
 
 
 def _rows(commands: Sequence[Command], sizes: Sequence[int]) -> tuple[list[tuple[str, ...]], bool]:

@@ -161,3 +161,46 @@ def test_verify_subprocess_exit_code_fits_ci(built: dict[str, Path]) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1].startswith("ok: the 3 targets agree on ")
+
+
+def test_the_release_and_namespace_are_read_as_yaml_reads_them(built: dict[str, Path], tmp_path: Path) -> None:
+    """The chart's release and namespace come off their two lines of values.yaml (cheap) only
+    when YAML would read the same there; an edited file is read whole."""
+    from openim_config.verify import helm_render
+    from openim_config.verify.reading import load_yaml_text
+
+    for case, out in built.items():
+        text = (out / "helm/values.yaml").read_text()
+        values = load_yaml_text(text, case)[0]
+        assert helm_render._install_target(out / "helm") == (values["release"], values["namespace"]), case
+    chart = tmp_path / "helm"
+    chart.mkdir()
+    for text, expected in [
+        ('release: "im"  # quoted\nnamespace: ops\n', ("im", "ops")),
+        ("{release: im, namespace: ops}\n", ("im", "ops")),
+        ("release: im\nnamespace: ops\nextra: |\n  release: other\n", ("im", "ops")),
+        ("namespace: ops\nrelease: im # mine\n", ("im", "ops")),
+    ]:
+        (chart / "values.yaml").write_text(text)
+        assert helm_render._install_target(chart) == expected, text
+
+
+def test_rendered_manifests_read_by_kubernetes_reader_as_by_the_python_reader(built: dict[str, Path]) -> None:
+    """verify reads the rendered chart with Kubernetes' YAML reader (through Helm's values
+    reader): for every golden chart it reads what the Python reader reads, and a file it cannot
+    split into documents is left to the Python reader."""
+    sdk = pytest.importorskip("helm_python")
+    from openim_config.verify import helm_render
+    from openim_config.verify.reading import load_yaml_text
+
+    for case, out in built.items():
+        release, namespace = helm_render._install_target(out / "helm")
+        values = sdk.values_from_yaml((out / "helm" / helm_render.SECRETS_FILE).read_text())
+        with sdk.Chart.load(str(out / "helm")) as chart:
+            rendered = chart.render(values, name=release, namespace=namespace, is_install=True)
+        for source, text in rendered.items():
+            if source.endswith(".yaml"):
+                expected = [d for d in load_yaml_text(text, source) if isinstance(d, dict)]
+                assert helm_render._manifests(sdk, text, source) == expected, (case, source)
+    tricky = "kind: ConfigMap\ndata:\n  a: |\n    x\n---\n- not a mapping\n"
+    assert helm_render._manifests(sdk, tricky, "t.yaml") == [{"kind": "ConfigMap", "data": {"a": "x\n"}}]

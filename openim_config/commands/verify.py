@@ -13,7 +13,6 @@ import click
 
 from openim_config.options import output_dir_option, selected_targets, set_option, target_option
 from openim_config.verify import verify as verify_targets
-from openim_config.verify.table import render_findings, render_rules, render_table
 
 if TYPE_CHECKING:
     from openim_config.artifacts import Artifact
@@ -46,6 +45,8 @@ def verify(output: Path, quiet: bool, allow_unverified: bool) -> None:
     rendered, unless --allow-unverified), 2 when OUTPUT lacks a target.
     """
     report = verify_targets(output)
+    from openim_config.verify.table import render_findings, render_rules, render_table  # after: see verify()
+
     _echo(f"openim-gen verify: {output} ({', '.join(report.targets)})")
     for note in report.notes:
         _echo(f"note: {note}")

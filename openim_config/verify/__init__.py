@@ -11,14 +11,16 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openim_config.errors import UserError
-from openim_config.verify import binary, compose, helm, helm_render
-from openim_config.verify.compare import Finding, Row, compare
+from openim_config.verify import helm_render
 from openim_config.verify.facts import TARGET_NAMES, TargetFacts, Unknown
-from openim_config.verify.reading import catalog_for
 
-__all__ = ["Finding", "Report", "Row", "verify"]
+if TYPE_CHECKING:
+    from openim_config.verify.compare import Finding, Row
+
+__all__ = ["Report", "verify"]
 
 
 @dataclass
@@ -44,12 +46,17 @@ def verify(out_dir: Path) -> Report:
     missing = [t for t in TARGET_NAMES if not (out_dir / t).is_dir()]
     if missing:
         raise UserError(f"{out_dir}: no {', '.join(missing)} target: verify compares all three; run `openim-gen build -o {out_dir}` first")
-    catalog = catalog_for([])
     notes: list[str] = []
     # Helm's engine is Go behind ctypes, which lets go of the interpreter: the chart renders on
-    # the other core while the binary and compose targets are read.
+    # the other core while the readers of the binary and compose targets are imported (which is
+    # why they are imported only here) and read them. Rendering is the longest part of a run.
     with ThreadPoolExecutor(1) as pool:
         rendering = pool.submit(helm_render.render, out_dir / "helm")
+        from openim_config.verify import binary, compose, helm
+        from openim_config.verify.compare import compare
+        from openim_config.verify.reading import catalog_for
+
+        catalog = catalog_for([])
         facts = {
             "binary": binary.extract(out_dir / "binary", catalog),
             "compose": compose.extract(out_dir / "compose", catalog),
