@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +255,23 @@ def test_verify_compares_the_surface(tmp_path: Path) -> None:
     share.write_text(share.read_text().replace("policy: 2", "policy: 1"))
     drift = run("verify", "-o", "out", cwd=tmp_path, env=env)
     assert drift.returncode != 0 and "share.yml" in drift.stdout + drift.stderr
+
+
+def test_the_config_schema_is_built_only_for_a_model_with_a_config_section(tmp_path: Path) -> None:
+    """Upstream's 2,000 keys cost more to build than the rest of a run: a model without
+    `config:` never builds them; one with it builds its product's only."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from openim_config.build import plan_for\n"
+        "from openim_config.loader import Source\n"
+        "from openim_config.model import surface\n"
+        "plan_for(Source([Path(p) for p in sys.argv[1:]], environ={}))\n"
+        "print(surface.surface_schema.cache_info().currsize)\n"
+    )
+    (tmp_path / "m.yaml").write_text("config:\n  chat:\n    chat-rpc-chat.yml: {allowRegister: false}\n")
+    counts = [
+        subprocess.run([sys.executable, "-c", script, *files], capture_output=True, text=True, check=True).stdout.strip()
+        for files in ([], [str(tmp_path / "m.yaml")])
+    ]
+    assert counts == ["0", "1"]
