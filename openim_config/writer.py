@@ -219,9 +219,9 @@ def _staging_name(dest: str) -> str:
     return os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}")
 
 
-def _stage(dest: str, content: bytes, mode: int) -> str:
-    """``content`` written beside ``dest`` with its mode (whatever the umask), not yet flushed."""
-    tmp = _staging_name(dest)
+def _stage(tmp: str, content: bytes, mode: int) -> None:
+    """``content`` written to ``tmp`` (``_staging_name`` of its destination) with its mode
+    (whatever the umask), not yet flushed."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         try:
@@ -235,7 +235,6 @@ def _stage(dest: str, content: bytes, mode: int) -> str:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return tmp
 
 
 def _flush(path: str) -> None:
@@ -265,8 +264,8 @@ def _replace_all(files: Sequence[tuple[str, bytes, int]], durable: bool) -> None
     back a live site's database and broker buffers)."""
     staging = [_staging_name(dest) for dest, _, _ in files]
     try:
-        for dest, content, mode in files:
-            _stage(dest, content, mode)
+        for tmp, (_, content, mode) in zip(staging, files, strict=True):
+            _stage(tmp, content, mode)
         if durable and len(staging) > 1:
             from concurrent.futures import ThreadPoolExecutor
 

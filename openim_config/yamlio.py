@@ -139,6 +139,8 @@ def _value(prefix: str, value: Any, indent: int, out: list[str]) -> None:
         else:
             out.append(f"{prefix} {block[0]}")
             out.extend(block[1:])
+    elif value.__class__ is int:
+        out.append(f"{prefix} {value}")
     elif isinstance(value, Mapping):
         if value:
             out.append(prefix)
@@ -174,7 +176,10 @@ def _sequence(items: Sequence[Any], indent: int, out: list[str], first: str | No
     for item in items:
         dash = f"{first if first is not None else pad}- "
         first = None
-        if isinstance(item, Mapping) and item:
+        kind = item.__class__
+        if kind is int or (kind is str and "\n" not in item):  # port lists, addresses: the common items
+            out.append(dash + (str(item) if kind is int else _string(item)))
+        elif isinstance(item, Mapping) and item:
             _mapping(item, indent + INDENT, out, dash)  # the first key on the dash's line
         elif isinstance(item, (list, tuple)) and item:
             _sequence(item, indent + INDENT, out, dash)
