@@ -9,9 +9,14 @@ import shutil
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
+
+# jinja2 itself is imported where a template is rendered or compiled: only the binary target
+# and bundles render any (the chart's templates are Helm's), and importing it is a tenth of
+# `build -t helm`.
 
 
 def templates_root() -> Path:
@@ -39,6 +44,8 @@ TEXT_TEMPLATES = ("binary", "bundle")
 
 def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     """The one Jinja configuration, for the compiled templates and their sources alike."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
@@ -53,6 +60,8 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 
 def source_stamp(target: str) -> dict[str, Any]:
     """What compiled templates must have been compiled from: this Jinja and these sources."""
+    import jinja2
+
     root = templates_root() / target
     sources = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir()) if p.suffix == ".j2"}
     return {"jinja2": jinja2.__version__, "templates": sources}
@@ -61,6 +70,8 @@ def source_stamp(target: str) -> dict[str, Any]:
 def _compiled_loader(target: str) -> jinja2.BaseLoader | None:
     """The compiled templates of ``target`` when they were compiled from these very sources
     by this Jinja; else ``None`` (they are compiled at run time, as they would be anyway)."""
+    import jinja2
+
     folder = COMPILED / target
     try:
         stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
@@ -71,11 +82,15 @@ def _compiled_loader(target: str) -> jinja2.BaseLoader | None:
 
 @cache
 def _env(target: str) -> jinja2.Environment:
+    import jinja2
+
     return _environment(_compiled_loader(target) or jinja2.FileSystemLoader(str(templates_root() / target)))
 
 
 def compile_templates(target: str) -> None:
     """Rewrite ``COMPILED/<target>`` from ``templates/<target>``."""
+    import jinja2
+
     folder = COMPILED / target
     shutil.rmtree(folder, ignore_errors=True)
     env = _environment(jinja2.FileSystemLoader(str(templates_root() / target)))

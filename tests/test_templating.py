@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import jinja2
@@ -33,3 +35,17 @@ def test_a_run_uses_them_or_the_sources_when_stale(folder: str, tmp_path: Path, 
         assert isinstance(templating._env(folder).loader, jinja2.FileSystemLoader)
     finally:
         templating._env.cache_clear()
+
+
+@pytest.mark.parametrize(("target", "imported"), [("helm", False), ("compose", False), ("binary", True)])
+def test_jinja_is_imported_only_by_a_target_that_renders_a_template(tmp_path: Path, target: str, imported: bool) -> None:
+    """The chart's templates are Helm's and Compose has none: building them never pays for
+    importing Jinja; the binary target's units and script are Jinja templates."""
+    script = (
+        "import sys\n"
+        "from openim_config.cli import main\n"
+        f"main(['build', '-t', '{target}', '-o', sys.argv[1]])\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True, check=True)
+    assert proc.stdout.split()[-1] == str(imported)
