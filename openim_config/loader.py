@@ -234,9 +234,9 @@ def _load_round_trip(text: str, name: str, problems: list[Problem]) -> Loaded | 
 
 
 def _load_fast(text: str, name: str) -> Loaded | None:
-    """A well-formed model file read with ruamel.yaml's C parser (libyaml): the pure-Python
-    round-trip reader took a third of a large model's build. Anything unusual (a syntax error,
-    YAML 1.2 libyaml does not know, a refused construct, a duplicated or non-string key, a
+    """A well-formed model file read with ruamel.yaml's C parser (libyaml), or its pure-Python
+    safe parser for the YAML 1.2 libyaml does not know: the round-trip reader took a third of a
+    large model's build. Anything unusual (a syntax error, a refused construct, a duplicated or non-string key, a
     top level that is not a mapping) gives ``None``, and the round-trip reader gives the
     verdict and the message. ``tests/test_loader.py`` proves both readers agree on the data
     and every location."""

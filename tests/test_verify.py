@@ -204,3 +204,5 @@ def test_rendered_manifests_read_by_kubernetes_reader_as_by_the_python_reader(bu
                 assert helm_render._manifests(sdk, text, source) == expected, (case, source)
     tricky = "kind: ConfigMap\ndata:\n  a: |\n    x\n---\n- not a mapping\n"
     assert helm_render._manifests(sdk, tricky, "t.yaml") == [{"kind": "ConfigMap", "data": {"a": "x\n"}}]
+    inline = "kind: A\n--- # the next one\nkind: B\n...\n"
+    assert helm_render._manifests(sdk, inline, "t.yaml") == [{"kind": "A"}, {"kind": "B"}]

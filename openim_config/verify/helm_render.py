@@ -101,6 +101,9 @@ def _render_sdk(sdk: Any, chart: Path, secrets: Path | None, release: str, names
 
 _DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _CONTENT = re.compile(r"^[^#\s]", re.MULTILINE)
+_OTHER_MARKERS = re.compile(r"^(?:---[ \t]*[^\s]|\.\.\.|%)", re.MULTILINE)
+"""A ``---`` with something after it, a document end or a directive: the Go reader reads one
+document per call and would drop what follows, so such a file goes to the Python reader."""
 
 
 def _manifests(sdk: Any, text: str, source: str) -> list[dict[str, Any]]:
@@ -109,6 +112,8 @@ def _manifests(sdk: Any, text: str, source: str) -> list[dict[str, Any]]:
     third of the time the Python reader takes, and what the cluster would see. A file it cannot
     read that way (a document that is not a mapping, ``---`` inside a block scalar) is read by
     the Python reader, as before."""
+    if _OTHER_MARKERS.search(text):
+        return [d for d in load_yaml_text(text, source) if isinstance(d, dict)]
     try:
         return [sdk.values_from_yaml(doc) for doc in _DOCUMENT_START.split(text) if _CONTENT.search(doc)]
     except sdk.HelmError:
